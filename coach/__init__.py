@@ -1,0 +1,1 @@
+"""coach: a live call coach for collection calls."""

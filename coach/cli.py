@@ -1,0 +1,195 @@
+"""The ``coach`` command. Every failure a user can cause ends in one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from importlib import resources
+from pathlib import Path
+
+import click
+import platformdirs
+
+from coach import config as config_mod
+from coach.audio import AudioInputError, FileSource
+from coach.config import Config, ConfigError
+from coach.events import CALL, Status
+from coach.sinks import JsonlSink, TerminalView
+
+log = logging.getLogger("coach")
+
+
+class UserError(click.ClickException):
+    """Shown as ``coach: error: <message>``; exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"coach: error: {self.message}", err=True)
+
+
+def sample_call() -> Path:
+    return Path(str(resources.files("coach") / "data" / "sample_call.flac"))
+
+
+def state_dir() -> Path:
+    path = Path(platformdirs.user_state_dir("coach"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def calls_dir(cfg: Config) -> Path:
+    path = Path(cfg.events_dir) if cfg.events_dir else Path(platformdirs.user_data_dir("coach"))
+    path = path / "calls" if not cfg.events_dir else path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_transcriber(cfg: Config):
+    """The Whisper model named in the configuration, or a one-line error saying how to get it."""
+    from coach.asr import Transcriber
+    from coach.models import ModelError, ModelMissing, default_models_dir, resolve_asr_model
+
+    models_dir = Path(cfg.models.dir) if cfg.models.dir else default_models_dir()
+    try:
+        path = resolve_asr_model(cfg.models.asr, models_dir)
+    except (ModelMissing, ModelError) as err:
+        raise UserError(str(err)) from None
+    try:
+        return Transcriber(
+            path,
+            cfg.asr,
+            device=cfg.models.device,
+            compute_type=cfg.models.compute_type,
+            cpu_threads=cfg.models.cpu_threads,
+        )
+    except Exception as err:  # noqa: BLE001 - ctranslate2/HF raise many kinds
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(
+            f"cannot load Whisper model '{cfg.models.asr}' ({first}) — "
+            "run: coach models pull --verify, or fix models.asr in the config"
+        ) from None
+
+
+def replay_call(
+    cfg: Config, path: Path, realtime: bool, events: Path | None, view: bool, partials: bool = True
+) -> Path:
+    """Run a recorded call through the pipeline; return the events log path."""
+    from dataclasses import replace
+
+    from coach.pipeline import Call
+
+    stereo = tuple(cfg.audio.stereo)
+    try:
+        source = FileSource(path, stereo=stereo, realtime=realtime)  # type: ignore[arg-type]
+    except AudioInputError as err:
+        raise UserError(str(err)) from None
+    sinks: list = []
+    if view:
+        sinks.append(TerminalView())
+    for sink in sinks:
+        sink.emit(Status(channel=CALL, t=0.0, state="loading", detail="loading Whisper"))
+    transcriber = load_transcriber(cfg)
+    call = Call(transcriber, vad=cfg.vad, streaming=replace(cfg.streaming, partials=partials))
+    log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
+    try:
+        call.sinks = [*sinks, JsonlSink(log_path)]
+    except OSError as err:
+        raise UserError(f"{log_path}: cannot write the events log ({err.strerror})") from None
+    report = call.run(source, lockstep=not realtime)
+    utterances = report.utterances
+    if utterances == 0:
+        click.echo(f"coach: warning: no speech found in {path}", err=True)
+    click.echo(
+        f"{report.audio_s:.1f} s of call audio in {report.wall_s:.1f} s; "
+        f"{utterances} utterances; events: {log_path}",
+        err=True,
+    )
+    return log_path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Configuration YAML (default: $COACH_CONFIG or the user config file).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """Live call coach: both sides transcribed, excuses matched, cues on an overlay."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        ctx.obj = config_mod.load(config_path)
+    except ConfigError as err:
+        raise UserError(str(err)) from None
+
+
+@cli.command()
+@click.option("--fast", is_flag=True, help="As fast as the CPU allows, instead of call speed.")
+@click.option("--no-overlay", is_flag=True, help="Terminal view only.")
+@click.pass_obj
+def demo(cfg: Config, fast: bool, no_overlay: bool) -> None:
+    """Replay the bundled sample call through everything."""
+    log_path = replay_call(cfg, sample_call(), realtime=not fast, events=None, view=True)
+    click.echo(f"Review this call: its events are in {log_path}")
+
+
+@cli.command()
+@click.argument("call_file", metavar="CALL", type=click.Path(path_type=Path))
+@click.option("--realtime", is_flag=True, help="Pace audio at wall-clock speed (honest latency).")
+@click.option(
+    "--events",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the events as JSON lines here.",
+)
+@click.option("--no-overlay", is_flag=True, help="Terminal view only.")
+@click.option("--quiet", is_flag=True, help="No transcript view; just the events log.")
+@click.option("--no-partials", is_flag=True, help="Final utterances only (faster replay).")
+@click.pass_obj
+def replay(
+    cfg: Config,
+    call_file: Path,
+    realtime: bool,
+    events: Path | None,
+    no_overlay: bool,
+    quiet: bool,
+    no_partials: bool,
+) -> None:
+    """Run a recorded call (WAV/FLAC/MP3; stereo: left collector, right debtor)."""
+    replay_call(cfg, call_file, realtime, events, view=not quiet, partials=not no_partials)
+
+
+def _register_subcommands() -> None:
+    from coach.live import devices, run
+    from coach.models import models_cli
+
+    cli.add_command(models_cli, "models")
+    cli.add_command(devices)
+    cli.add_command(run)
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("coach: stopped", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as err:  # noqa: BLE001 - never a traceback on the user's screen
+        crash = state_dir() / "crash.log"
+        crash.write_text(traceback.format_exc(), encoding="utf-8")
+        click.echo(f"coach: internal error: {err} (details in {crash})", err=True)
+        sys.exit(70)

@@ -1,0 +1,108 @@
+"""Configuration: one YAML file, every section optional, defaults that work on a 2-core laptop.
+
+Model choice is configuration, not code: ``models.asr`` is a provisioned name (``whisper-base``),
+a local folder, or a hub id / faster-whisper size (``large-v3``) for users who have the hub, and
+``models.device`` can be ``cuda`` where there is a GPU.
+
+Looked up in order: ``--config PATH``, ``$COACH_CONFIG``, ``<user config dir>/coach/config.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import yaml
+
+from coach.asr import AsrConfig
+from coach.streaming import StreamingConfig
+from coach.vad import VadConfig
+
+
+class ConfigError(Exception):
+    """A bad configuration file; ``str()`` is one line naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    asr: str = "whisper-base"
+    embedding: str = "embeddinggemma-300m"
+    dir: str | None = None  # where provisioned models live; default: see coach.models
+    device: str = "cpu"  # "cuda" / "auto" for users with a GPU
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    stereo: tuple[str, str] = ("collector", "debtor")  # left, right
+    collector_device: str | None = None
+    debtor_device: str | None = None
+    stereo_device: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    vad: VadConfig = field(default_factory=VadConfig)
+    asr: AsrConfig = field(default_factory=AsrConfig)
+    streaming: StreamingConfig = field(default_factory=StreamingConfig)
+    events_dir: str | None = None
+
+
+def default_path() -> Path:
+    return Path(platformdirs.user_config_dir("coach")) / "config.yaml"
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Read the configuration; a missing default file means all defaults."""
+    explicit = path or os.environ.get("COACH_CONFIG")
+    file = Path(explicit) if explicit else default_path()
+    if not file.exists():
+        if explicit:
+            raise ConfigError(f"{file}: config file not found — check the path")
+        return Config()
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{file}:{mark.line + 1}" if mark else str(file)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
+    return from_dict(data, str(file))
+
+
+def from_dict(data: dict[str, Any], origin: str = "config") -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping of sections (models, audio, vad, asr…)")
+    return _build(Config, data, origin, "")
+
+
+def _build(cls: type, data: dict[str, Any], origin: str, prefix: str):
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in known:
+            raise ConfigError(f"{origin}: unknown setting '{name}' (known: {', '.join(known)})")
+        default = (
+            known[key].default_factory()
+            if known[key].default_factory is not dataclasses.MISSING
+            else known[key].default
+        )  # type: ignore[misc]  # noqa: E501
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: '{name}' must be a mapping")
+            kwargs[key] = _build(type(default), value, origin, f"{name}.")
+        elif isinstance(default, tuple) and isinstance(value, list):
+            kwargs[key] = tuple(value)
+        else:
+            kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'}: {err}") from None

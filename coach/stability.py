@@ -1,0 +1,92 @@
+"""The stability rule for partial transcripts (LocalAgreement-2, after ufal/whisper_streaming).
+
+Each partial hypothesis re-transcribes the whole utterance so far. A token is *committed* once two
+consecutive hypotheses agree on it and on everything before it. Invariant: committed text only
+grows within an utterance — listeners may act on it (show a card) without it being taken back.
+
+Tokens are words for space-delimited languages and characters for Chinese; punctuation and case do
+not count when comparing, so "Okay," and "okay" agree.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Split into comparable tokens: one per CJK character, one per other whitespace word."""
+    return _TOKEN.findall(text)
+
+
+def _key(token: str) -> str:
+    kept = "".join(c for c in token if not unicodedata.category(c).startswith(("P", "S")))
+    return kept.casefold()
+
+
+def join(tokens: list[str]) -> str:
+    """Re-assemble tokens: no space around CJK characters or before punctuation."""
+    out = ""
+    for tok in tokens:
+        if out and not (_is_cjk(out[-1]) or _is_cjk(tok[0]) or _is_punct(tok[0])):
+            out += " "
+        out += tok
+    return out
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(re.match(rf"[{_CJK}]", ch))
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("P")
+
+
+def _common_prefix(a: list[str], b: list[str]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if _key(x) != _key(y):
+            break
+        n += 1
+    return n
+
+
+class HypothesisBuffer:
+    """Commits the agreed prefix of consecutive hypotheses of one utterance."""
+
+    def __init__(self) -> None:
+        self.committed: list[str] = []
+        self._previous: list[str] | None = None
+
+    def update(self, hypothesis: str) -> tuple[str, str]:
+        """Feed a new hypothesis; return ``(stable, full)`` texts for a partial event."""
+        tokens = tokenize(hypothesis)
+        agrees = _common_prefix(self.committed, tokens) == len(self.committed)
+        if agrees and self._previous is not None:
+            agreed = _common_prefix(self._previous, tokens)
+            if agreed > len(self.committed):
+                self.committed = tokens[:agreed]
+        self._previous = tokens
+        tail = tokens[len(self.committed) :] if agrees else []
+        return join(self.committed), join(self.committed + tail)
+
+    def finalize(self, final: str) -> str:
+        """The utterance's final text, which must still begin with what was committed.
+
+        The final decode sees the whole utterance and is usually the best text, so it is kept as
+        is when it agrees with the committed prefix; otherwise the committed prefix is kept and
+        the final's text after the last point where the two align is appended.
+        """
+        tokens = tokenize(final)
+        if not self.committed or _common_prefix(self.committed, tokens) == len(self.committed):
+            return join(tokens) if tokens else final.strip()
+        matcher = difflib.SequenceMatcher(
+            a=[_key(t) for t in self.committed], b=[_key(t) for t in tokens], autojunk=False
+        )
+        blocks = [m for m in matcher.get_matching_blocks() if m.size]
+        resume = blocks[-1].b + blocks[-1].size if blocks else len(tokens)
+        return join(self.committed + tokens[resume:])

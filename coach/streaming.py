@@ -1,0 +1,280 @@
+"""Streaming transcription as a plain stage: audio and speech events in, decode requests and
+partial/final utterance events out.
+
+The stage never runs Whisper itself. It asks for decodes (:class:`DecodeRequest`) and is handed
+their results (:class:`DecodeResult`); the runner decides where they run (inline for a
+deterministic replay, on the one ASR worker thread live). That keeps this logic testable by
+pushing items in, with no model and no threads.
+
+Per utterance:
+- a partial every ``partial_interval_s`` of new speech once ``first_partial_s`` has been heard, at
+  most one in flight per channel (a busy worker naturally lowers the partial rate);
+- the final decode starts at SpeechPaused (speculatively, while the VAD hangover runs) and is used
+  at SpeechEnded if the speech really ended there; otherwise it is decoded again;
+- the language found by a confident partial is reused, so most decodes skip language detection.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from coach.asr import AsrResult
+from coach.events import (
+    SAMPLE_RATE,
+    AudioChunk,
+    Event,
+    Partial,
+    SpeechDiscarded,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechStarted,
+    Utterance,
+)
+from coach.stability import HypothesisBuffer
+
+DecodeKind = Literal["partial", "final"]
+
+
+@dataclass(frozen=True)
+class StreamingConfig:
+    partials: bool = True
+    first_partial_s: float = 1.0
+    partial_interval_s: float = 0.5
+    pad_s: float = 0.2  # audio before the first voiced frame handed to Whisper
+    tail_s: float = 0.1  # and after the last one
+    min_utterance_s: float = 0.3  # shorter speech is a click or a breath, not words
+    lang_confident: float = 0.8
+
+
+@dataclass(frozen=True, eq=False)
+class DecodeRequest:
+    channel: str
+    utterance_id: str
+    kind: DecodeKind
+    audio: np.ndarray  # float32, 16 kHz
+    end: float  # call seconds: speech end (final) or end of the audio so far (partial)
+    lang: str | None  # None: detect among the call's languages
+
+    @property
+    def priority(self) -> int:
+        """Lower runs first: finals before partials, the debtor before the collector."""
+        return (0 if self.kind == "final" else 2) + (0 if self.channel == "debtor" else 1)
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    request: DecodeRequest
+    result: AsrResult
+
+
+@dataclass
+class _Utterance:
+    id: str
+    channel: str
+    start: float
+    hyp: HypothesisBuffer = field(default_factory=HypothesisBuffer)
+    lang: str | None = None
+    lang_prob: float = 0.0
+    last_partial_end: float = 0.0
+    partial_in_flight: bool = False
+    last_partial_text: str = ""
+    final_requested: float | None = None  # speech end of the final decode in flight
+    finals: dict[float, AsrResult] = field(default_factory=dict)  # speech end -> result
+    ended: SpeechEnded | None = None
+
+
+class _ChannelAudio:
+    """The recent audio of one channel, enough to cut out the utterance being spoken."""
+
+    def __init__(self) -> None:
+        self._parts: list[np.ndarray] = []
+        self.start = 0.0  # call seconds of the first kept sample
+        self.end = 0.0
+
+    def append(self, chunk: AudioChunk) -> None:
+        if not self._parts:
+            self.start = chunk.start
+        self._parts.append(chunk.samples)
+        self.end = chunk.end
+
+    def slice(self, a: float, b: float) -> np.ndarray:
+        data = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int16)
+        self._parts = [data]
+        i = max(0, round((a - self.start) * SAMPLE_RATE))
+        j = max(i, round((b - self.start) * SAMPLE_RATE))
+        return data[i:j].astype(np.float32) / 32768.0
+
+    def keep_after(self, t: float) -> None:
+        """Forget audio before ``t`` (call seconds)."""
+        if not self._parts or t <= self.start:
+            return
+        data = np.concatenate(self._parts)
+        drop = min(len(data), round((t - self.start) * SAMPLE_RATE))
+        self._parts = [data[drop:]]
+        self.start += drop / SAMPLE_RATE
+
+
+Output = Event | DecodeRequest
+
+
+class StreamingAsr:
+    """Turns speech segments into partial and final utterance events."""
+
+    def __init__(self, config: StreamingConfig | None = None) -> None:
+        self.config = config or StreamingConfig()
+        self._audio: dict[str, _ChannelAudio] = {}
+        self._speaking: dict[str, _Utterance] = {}  # channel -> utterance being spoken
+        self._open: dict[str, _Utterance] = {}  # id -> every utterance without its final yet
+        self._ids = itertools.count(1)
+        self.now = 0.0  # call seconds of audio captured so far, on any channel
+
+    @property
+    def pending(self) -> int:
+        """Utterances still waiting for their final text."""
+        return len(self._open)
+
+    def handle(self, item: AudioChunk | Event | DecodeResult) -> list[Output]:
+        if isinstance(item, AudioChunk):
+            return list(self._on_audio(item))
+        if isinstance(item, DecodeResult):
+            return list(self._on_result(item))
+        if isinstance(item, SpeechStarted):
+            return self._on_start(item)
+        if isinstance(item, SpeechPaused):
+            return list(self._on_pause(item))
+        if isinstance(item, SpeechEnded):
+            return list(self._on_end(item))
+        return []
+
+    # --- audio and speech events --------------------------------------------------------------
+
+    def _on_audio(self, chunk: AudioChunk) -> Iterable[Output]:
+        self.now = max(self.now, chunk.end)
+        audio = self._audio.setdefault(chunk.channel, _ChannelAudio())
+        audio.append(chunk)
+        utt = self._speaking.get(chunk.channel)
+        if utt is None:
+            # Requests carry their own copy of the audio, so between utterances only the
+            # stretch a coming SpeechStarted can reach back into is kept (onset window + pad).
+            audio.keep_after(chunk.end - 1.0)
+            return
+        cfg = self.config
+        heard = chunk.end - utt.start
+        if (
+            cfg.partials
+            and not utt.partial_in_flight
+            and heard >= cfg.first_partial_s
+            and chunk.end - utt.last_partial_end >= cfg.partial_interval_s
+        ):
+            utt.partial_in_flight = True
+            utt.last_partial_end = chunk.end
+            lang = utt.lang if utt.lang_prob >= cfg.lang_confident else None
+            yield self._request(utt, "partial", chunk.end, lang)
+
+    def _on_start(self, ev: SpeechStarted) -> list[Output]:
+        utt = _Utterance(
+            id=f"{ev.channel[0]}{next(self._ids):04d}", channel=ev.channel, start=ev.start
+        )
+        self._speaking[ev.channel] = utt
+        self._open[utt.id] = utt
+        return []
+
+    def _on_pause(self, ev: SpeechPaused) -> Iterable[Output]:
+        utt = self._speaking.get(ev.channel)
+        if utt is not None and ev.end - utt.start >= self.config.min_utterance_s:
+            yield self._request_final(utt, ev.end)
+
+    def _on_end(self, ev: SpeechEnded) -> Iterable[Output]:
+        utt = self._speaking.pop(ev.channel, None)
+        if utt is None:
+            return
+        utt.ended = ev
+        if ev.end - utt.start < self.config.min_utterance_s:
+            yield from self._close(utt, None, reason="too short")
+        elif ev.end in utt.finals:
+            yield from self._close(utt, utt.finals[ev.end])
+        elif utt.final_requested != ev.end:
+            yield self._request_final(utt, ev.end)
+
+    # --- decode results -----------------------------------------------------------------------
+
+    def _on_result(self, res: DecodeResult) -> Iterable[Output]:
+        req, result = res.request, res.result
+        utt = self._open.get(req.utterance_id)
+        if utt is None:
+            return
+        if result.lang and result.lang_prob > utt.lang_prob:
+            utt.lang, utt.lang_prob = result.lang, result.lang_prob
+        if req.kind == "partial":
+            utt.partial_in_flight = False
+            if utt.ended is None and result.rejected is None:
+                yield from self._partial(utt, req, result)
+            return
+        utt.finals[req.end] = result
+        if utt.final_requested == req.end:
+            utt.final_requested = None
+        if utt.ended is not None and utt.ended.end == req.end:
+            yield from self._close(utt, result)
+
+    def _partial(self, utt: _Utterance, req: DecodeRequest, result: AsrResult) -> Iterable[Event]:
+        stable, text = utt.hyp.update(result.text)
+        if text == utt.last_partial_text:
+            return
+        utt.last_partial_text = text
+        yield Partial(
+            channel=utt.channel,
+            t=round(self.now, 3),
+            utterance_id=utt.id,
+            start=utt.start,
+            end=round(req.end, 3),
+            lang=result.lang,
+            text=text,
+            stable=stable,
+        )
+
+    def _close(
+        self, utt: _Utterance, result: AsrResult | None, reason: str = ""
+    ) -> Iterable[Event]:
+        self._open.pop(utt.id, None)
+        ended = utt.ended
+        assert ended is not None
+        span = dict(
+            channel=utt.channel,
+            t=round(self.now, 3),
+            utterance_id=utt.id,
+            start=utt.start,
+            end=ended.end,
+        )
+        if result is None or result.rejected:
+            yield SpeechDiscarded(
+                **span,
+                reason=reason or str(result and result.rejected),
+                text=result.text if result else "",
+            )
+            return
+        yield Utterance(
+            **span,
+            lang=result.lang,
+            text=utt.hyp.finalize(result.text),
+            lang_prob=round(result.lang_prob, 3),
+            avg_logprob=round(result.avg_logprob, 3),
+            no_speech_prob=round(result.no_speech_prob, 3),
+        )
+
+    # --- requests -----------------------------------------------------------------------------
+
+    def _request_final(self, utt: _Utterance, end: float) -> DecodeRequest:
+        utt.final_requested = end
+        lang = utt.lang if utt.lang_prob >= self.config.lang_confident else None
+        return self._request(utt, "final", end, lang)
+
+    def _request(self, utt: _Utterance, kind: DecodeKind, end: float, lang: str | None):
+        cfg = self.config
+        tail = cfg.tail_s if kind == "final" else 0.0
+        audio = self._audio[utt.channel].slice(utt.start - cfg.pad_s, end + tail)
+        return DecodeRequest(utt.channel, utt.id, kind, audio, round(end, 3), lang)

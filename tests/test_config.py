@@ -1,0 +1,33 @@
+import pytest
+
+from coach.config import ConfigError, from_dict, load
+
+
+def test_defaults_and_overrides(tmp_path):
+    cfg = from_dict({"models": {"asr": "large-v3", "device": "cuda"},
+                     "audio": {"stereo": ["debtor", "collector"]}, "vad": {"hangover_ms": 600}})
+    assert cfg.models.asr == "large-v3" and cfg.models.embedding == "embeddinggemma-300m"
+    assert cfg.audio.stereo == ("debtor", "collector")
+    assert cfg.vad.hangover_ms == 600 and cfg.vad.aggressiveness == 2
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("vad:\n  hangover: 3\n", "unknown setting 'vad.hangover'"),
+        ("vad: [1, 2]\n", "'vad' must be a mapping"),
+        ("vad:\n  frame_ms: 25\n", "frame_ms must be 10, 20 or 30"),
+        ("models: {asr: [\n", "config.yaml:"),
+    ],
+)
+def test_bad_config_is_one_line_with_the_file(tmp_path, text, expected):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load(path)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_missing_explicit_config(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load(tmp_path / "nope.yaml")

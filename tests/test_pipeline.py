@@ -1,0 +1,97 @@
+"""The whole call runner with a stand-in transcriber (the real one: test_replay.py)."""
+
+import io
+import json
+
+import numpy as np
+import soundfile as sf
+
+from coach.asr import AsrResult
+from coach.audio import FileSource
+from coach.events import from_json
+from coach.pipeline import Call
+from coach.sinks import JsonlSink
+from coach.vad import VadConfig, VadStage
+from tests.conftest import marker_classifier
+
+
+class EchoTranscriber:
+    """Says how long the audio was, so each utterance's text identifies it."""
+
+    def __init__(self, fail_on=None):
+        self.calls = 0
+        self.fail_on = fail_on
+
+    def transcribe(self, audio, lang=None, final=True):
+        self.calls += 1
+        if self.fail_on == self.calls:
+            raise RuntimeError("boom")
+        return AsrResult(f"{len(audio) / 16000:.1f} seconds", lang or "en", 0.99)
+
+
+def call_file(tmp_path):
+    rate = 16000
+    left = np.zeros(rate * 8)
+    right = np.zeros(rate * 8)
+    left[rate * 1 : rate * 3] = 0.3  # collector speaks 1–3 s
+    right[rate * 4 : int(rate * 6.5)] = 0.3  # debtor 4–6.5 s
+    path = tmp_path / "call.wav"
+    sf.write(path, np.stack([left, right], axis=1), rate)
+    return path
+
+
+def run_call(tmp_path, transcriber, threaded=False):
+    out = io.StringIO()
+    call = Call(transcriber, sinks=[JsonlSink(out)],
+                vad_stage=VadStage(VadConfig(), classifier=marker_classifier))
+    report = call.run(FileSource(call_file(tmp_path), realtime=False), lockstep=not threaded)
+    return [from_json(line) for line in out.getvalue().splitlines()], report
+
+
+def test_lockstep_call_emits_each_turn_once_in_order(tmp_path):
+    events, report = run_call(tmp_path, EchoTranscriber())
+    finals = [e for e in events if e.type == "utterance"]
+    assert [u.channel for u in finals] == ["collector", "debtor"]
+    spans = [(u.start, u.end) for u in finals]
+    for (start, end), (ref_start, ref_end) in zip(spans, [(1.0, 3.0), (4.0, 6.5)], strict=True):
+        assert abs(start - ref_start) <= 0.03 and abs(end - ref_end) <= 0.03  # 30 ms frames
+    assert finals[0].text == "2.3 seconds"  # 0.2 s pad before, 0.1 s after
+    assert events[0].type == "call_started" and events[-1].type == "call_ended"
+    ts = [e.t for e in events]
+    assert ts == sorted(ts)
+    for u in finals:  # emitted at the end of the hangover, not before the speech ended
+        assert u.t >= u.end
+    assert any(e.type == "partial" for e in events)
+    assert report.utterances == 2 and abs(report.audio_s - 8.0) < 0.01
+
+
+def test_threaded_run_gives_the_same_finals(tmp_path):
+    lock, _ = run_call(tmp_path, EchoTranscriber())
+    threaded, _ = run_call(tmp_path, EchoTranscriber(), threaded=True)
+
+    def finals(evs):
+        return [(e.channel, e.start, e.end, e.text) for e in evs if e.type == "utterance"]
+
+    assert finals(threaded) == finals(lock)
+
+
+def test_a_failing_decode_does_not_end_the_call(tmp_path):
+    events, _ = run_call(tmp_path, EchoTranscriber(fail_on=1))
+    assert events[-1].type == "call_ended"
+    assert len([e for e in events if e.type == "utterance"]) >= 1
+
+
+def test_a_broken_sink_does_not_end_the_call(tmp_path):
+    class Broken:
+        def emit(self, event):
+            raise OSError("disk full")
+
+        def close(self):
+            raise OSError("disk full")
+
+    out = io.StringIO()
+    call = Call(EchoTranscriber(), sinks=[Broken(), JsonlSink(out)],
+                vad_stage=VadStage(VadConfig(), classifier=marker_classifier))
+    call.run(FileSource(call_file(tmp_path)))
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert sum(1 for x in lines if x["type"] == "utterance") == 2
