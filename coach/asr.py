@@ -52,7 +52,7 @@ class AsrConfig:
     languages: tuple[str, ...] = ("zh", "en")
     beam_size: int = 1  # finals; beam 5 costs ~30% more time on CPU for a small gain
     partial_beam_size: int = 1
-    lang_confident: float = 0.8  # a partial's language guess this sure is reused for the final
+    lang_sure: float = 0.9  # a detected language less sure than this yields to the fallback
     silero_min_speech_ms: int = 200  # 0 turns the Silero second opinion off
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
@@ -136,19 +136,86 @@ class Transcriber:
         )
         return sum(s["end"] - s["start"] for s in spans) * 1000 / SAMPLE_RATE
 
-    def choose_language(self, audio: np.ndarray) -> tuple[str, float]:
-        langs = self.cfg.languages
-        if len(langs) == 1:
-            return langs[0], 1.0
-        _, _, probs = self._model.detect_language(audio)
-        allowed = [(lang, p) for lang, p in probs if lang in langs]
+    def _decode(self, audio: np.ndarray, lang: str | None, fallback: str | None, beam: int):
+        """One encoder pass serves language detection and decoding.
+
+        ``WhisperModel.transcribe`` encodes twice when it must detect the language; on a 2-core
+        CPU that second pass costs a third of the latency budget. Detection on short replies over
+        a phone line is unreliable (对，我是 came out as English at p=0.85), so unless it is sure,
+        the utterance keeps ``fallback``: the language this speaker (or the call) used last, or
+        the call's main language (the first in ``languages``).
+        """
+        from faster_whisper.audio import pad_or_trim
+
+        features = self._model.feature_extractor(audio)
+        encoded = self._model.encode(pad_or_trim(features))
+        prob = 1.0
+        if lang is None and len(self.cfg.languages) == 1:
+            lang = self.cfg.languages[0]
+        elif lang is None:
+            ranked = self._rank_languages(self._model.model.detect_language(encoded)[0])
+            lang, prob = ranked[0]
+            if prob < self.cfg.lang_sure:
+                lang = fallback if fallback in self.cfg.languages else self.cfg.languages[0]
+                prob = dict(ranked).get(lang, 0.0)
+        return self._generate(features, encoded, lang, beam), lang, prob
+
+    def _rank_languages(self, probs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """The call's languages, most likely first, with their share among them."""
+        allowed = [
+            (tok.strip("<|>"), p) for tok, p in probs if tok.strip("<|>") in self.cfg.languages
+        ]
         total = sum(p for _, p in allowed) or 1.0
-        lang, p = max(allowed, key=lambda lp: lp[1], default=(langs[0], 0.0))
-        return lang, p / total  # confidence among the allowed languages only
+        ranked = sorted(((lang, p / total) for lang, p in allowed), key=lambda lp: -lp[1])
+        return ranked or [(self.cfg.languages[0], 0.0)]
+
+    def _generate(self, features, encoded, lang: str, beam_size: int) -> list:
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
+
+        model = self._model
+        tokenizer = Tokenizer(
+            model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=lang
+        )
+        options = TranscriptionOptions(
+            beam_size=beam_size,
+            best_of=1,
+            patience=1.0,
+            length_penalty=1.0,
+            repetition_penalty=1.0,
+            no_repeat_ngram_size=0,
+            # thresholds off: judge() decides, and QA gets to see the rejected text
+            log_prob_threshold=None,
+            no_speech_threshold=None,
+            compression_ratio_threshold=None,
+            condition_on_previous_text=False,
+            prompt_reset_on_temperature=0.5,
+            temperatures=[0.0],
+            initial_prompt=self.cfg.prompts.get(lang) or None,
+            prefix=None,
+            suppress_blank=True,
+            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+            without_timestamps=True,
+            max_initial_timestamp=1.0,
+            word_timestamps=False,
+            prepend_punctuations="\"'“¿([{-",
+            append_punctuations="\"'.。,，!！?？:：”)]}、",
+            multilingual=False,
+            max_new_tokens=None,
+            clip_timestamps="0",
+            hallucination_silence_threshold=None,
+            hotwords=None,
+        )
+        return list(model.generate_segments(features, tokenizer, options, False, encoded))
 
     def transcribe(
-        self, audio: np.ndarray, lang: str | None = None, final: bool = True
+        self,
+        audio: np.ndarray,
+        lang: str | None = None,
+        final: bool = True,
+        fallback: str | None = None,
     ) -> AsrResult:
+        """Text of ``audio``; ``lang`` forces the language, else it is detected (see _decode)."""
         began = time.perf_counter()
         if self._silero is not None and self.speech_ms(audio) < self.cfg.silero_min_speech_ms:
             return AsrResult(
@@ -158,20 +225,8 @@ class Transcriber:
                 rejected="no speech (silero)",
                 seconds=time.perf_counter() - began,
             )
-        lang_prob = 1.0
-        if lang is None:
-            lang, lang_prob = self.choose_language(audio)
-        segments, _ = self._model.transcribe(
-            audio,
-            language=lang,
-            beam_size=self.cfg.beam_size if final else self.cfg.partial_beam_size,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            initial_prompt=self.cfg.prompts.get(lang) or None,
-            vad_filter=False,
-        )
-        segments = list(segments)
+        beam = self.cfg.beam_size if final else self.cfg.partial_beam_size
+        segments, lang, lang_prob = self._decode(audio, lang, fallback, beam)
         text = (
             "".join(s.text for s in segments)
             if lang == "zh"
@@ -180,8 +235,7 @@ class Transcriber:
         text = text.strip()
         if lang == "zh":
             text = self._t2s(text)
-        weights = [max(1, len(s.tokens)) for s in segments] or [1]
-        avg_logprob = float(np.average([s.avg_logprob for s in segments] or [0.0], weights=weights))
+        avg_logprob = _avg_logprob(segments) if segments else 0.0
         no_speech = float(max((s.no_speech_prob for s in segments), default=0.0))
         return AsrResult(
             text=text,
@@ -193,6 +247,14 @@ class Transcriber:
             rejected=judge(text, avg_logprob, no_speech, self.cfg),
             seconds=time.perf_counter() - began,
         )
+
+
+def _avg_logprob(segments) -> float:
+    """Token-weighted mean log-probability of the decoded segments (-inf for no text)."""
+    if not segments:
+        return float("-inf")
+    weights = [max(1, len(s.tokens)) for s in segments]
+    return float(np.average([s.avg_logprob for s in segments], weights=weights))
 
 
 def _t2s_converter():

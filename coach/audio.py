@@ -108,38 +108,35 @@ class FileSource:
         emitted = 0  # 16 kHz samples yielded per channel
         began = time.monotonic()
         blocksize = max(1, round(self.block_s * self.rate))
-        reader = sf.blocks(str(self.path), blocksize=blocksize, dtype="float32", always_2d=True)
-        while not self._stopped:
-            failure = None
-            try:
-                block = next(reader, None)
-            except Exception as err:  # a corrupt frame mid-file: keep what was decoded
-                block, failure = None, str(err).splitlines()[-1] if str(err) else repr(err)
-            last = block is None
-            out = resample(block if block is not None else np.zeros((0, len(self.channels))), last)
-            if len(out):
-                start = emitted / SAMPLE_RATE
-                emitted += len(out)
-                if self.realtime:
-                    delay = began + emitted / SAMPLE_RATE - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                yield [
-                    AudioChunk(channel, start, to_int16(out[:, i]))
-                    for i, channel in enumerate(self.channels)
-                ]
-            if failure:
-                at = emitted / SAMPLE_RATE
-                yield [
-                    Status(
-                        channel=CALL,
-                        t=round(at, 3),
-                        state="warning",
-                        detail=f"{self.path}: audio unreadable after {at:.1f} s ({failure})",
-                    )
-                ]
-            if last or failure:
-                return
+        with sf.SoundFile(str(self.path)) as reader:
+            remaining = reader.frames  # read by count: seeking at the end fails for some FLACs
+            while not self._stopped:
+                failure = None
+                try:
+                    block = reader.read(min(blocksize, remaining), dtype="float32", always_2d=True)
+                except Exception as err:  # a corrupt frame mid-file: keep what was decoded
+                    block, failure = np.zeros((0, len(self.channels)), np.float32), str(err)
+                remaining -= len(block)
+                last = remaining <= 0 or len(block) == 0 or failure is not None
+                out = resample(block, last=last)
+                if len(out):
+                    start = emitted / SAMPLE_RATE
+                    emitted += len(out)
+                    if self.realtime:
+                        delay = began + emitted / SAMPLE_RATE - time.monotonic()
+                        if delay > 0:
+                            time.sleep(delay)
+                    yield [
+                        AudioChunk(channel, start, to_int16(out[:, i]))
+                        for i, channel in enumerate(self.channels)
+                    ]
+                if failure or (last and remaining > 0):
+                    at = emitted / SAMPLE_RATE
+                    reason = (failure or "file ends early").strip().splitlines()[-1]
+                    detail = f"{self.path}: audio unreadable after {at:.1f} s ({reason})"
+                    yield [Status(channel=CALL, t=round(at, 3), state="warning", detail=detail)]
+                if last:
+                    return
 
 
 def read_call(path: str | Path) -> tuple[np.ndarray, int]:

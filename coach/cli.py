@@ -100,7 +100,10 @@ def replay_call(
     report = call.run(source, lockstep=not realtime)
     utterances = report.utterances
     if utterances == 0:
-        click.echo(f"coach: warning: no speech found in {path}", err=True)
+        raise UserError(
+            f"no speech found in {path} ({report.audio_s:.1f} s) — check it is the call "
+            f"recording and that its channels are not silent; events: {log_path}"
+        )
     click.echo(
         f"{report.audio_s:.1f} s of call audio in {report.wall_s:.1f} s; "
         f"{utterances} utterances; events: {log_path}",
@@ -166,10 +169,12 @@ def replay(
 
 
 def _register_subcommands() -> None:
+    from coach.bench import bench
     from coach.live import devices, run
     from coach.models import models_cli
 
     cli.add_command(models_cli, "models")
+    cli.add_command(bench)
     cli.add_command(devices)
     cli.add_command(run)
 

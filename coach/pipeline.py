@@ -53,7 +53,9 @@ class Sink(Protocol):
 
 
 class Transcribe(Protocol):
-    def transcribe(self, audio, lang: str | None = None, final: bool = True) -> AsrResult: ...
+    def transcribe(
+        self, audio, lang: str | None = None, final: bool = True, fallback: str | None = None
+    ) -> AsrResult: ...
 
 
 @dataclass
@@ -79,12 +81,12 @@ def run_decode(transcriber: Transcribe, req: DecodeRequest) -> DecodeResult:
     """One decode; an ASR failure becomes a rejected result, never a dead call."""
     began = time.perf_counter()
     try:
-        result = transcriber.transcribe(req.audio, req.lang, final=req.kind == "final")
+        result = transcriber.transcribe(req.audio, final=req.kind == "final", fallback=req.fallback)
     except Exception as err:  # noqa: BLE001 - one bad stretch of audio must not end the call
         log.exception("decode failed on %s %s", req.channel, req.utterance_id)
         result = AsrResult(
             "",
-            req.lang or "",
+            "",
             0.0,
             rejected=f"asr error: {err}",
             seconds=time.perf_counter() - began,

@@ -11,7 +11,8 @@ Per utterance:
   most one in flight per channel (a busy worker naturally lowers the partial rate);
 - the final decode starts at SpeechPaused (speculatively, while the VAD hangover runs) and is used
   at SpeechEnded if the speech really ended there; otherwise it is decoded again;
-- the language found by a confident partial is reused, so most decodes skip language detection.
+- every decode detects the language (it shares Whisper's encoder pass, so it costs little); when
+  detection is unsure the speaker's last language is kept (``fallback``).
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ class StreamingConfig:
     pad_s: float = 0.2  # audio before the first voiced frame handed to Whisper
     tail_s: float = 0.1  # and after the last one
     min_utterance_s: float = 0.3  # shorter speech is a click or a breath, not words
-    lang_confident: float = 0.8
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +58,7 @@ class DecodeRequest:
     kind: DecodeKind
     audio: np.ndarray  # float32, 16 kHz
     end: float  # call seconds: speech end (final) or end of the audio so far (partial)
-    lang: str | None  # None: detect among the call's languages
+    fallback: str | None = None  # the language to keep when detection is unsure
 
     @property
     def priority(self) -> int:
@@ -78,8 +78,6 @@ class _Utterance:
     channel: str
     start: float
     hyp: HypothesisBuffer = field(default_factory=HypothesisBuffer)
-    lang: str | None = None
-    lang_prob: float = 0.0
     last_partial_end: float = 0.0
     partial_in_flight: bool = False
     last_partial_text: str = ""
@@ -131,6 +129,7 @@ class StreamingAsr:
         self._speaking: dict[str, _Utterance] = {}  # channel -> utterance being spoken
         self._open: dict[str, _Utterance] = {}  # id -> every utterance without its final yet
         self._ids = itertools.count(1)
+        self._last_lang: dict[str, str] = {}  # channel (and "call") -> language of its last final
         self.now = 0.0  # call seconds of audio captured so far, on any channel
 
     @property
@@ -173,8 +172,7 @@ class StreamingAsr:
         ):
             utt.partial_in_flight = True
             utt.last_partial_end = chunk.end
-            lang = utt.lang if utt.lang_prob >= cfg.lang_confident else None
-            yield self._request(utt, "partial", chunk.end, lang)
+            yield self._request(utt, "partial", chunk.end)
 
     def _on_start(self, ev: SpeechStarted) -> list[Output]:
         utt = _Utterance(
@@ -208,8 +206,6 @@ class StreamingAsr:
         utt = self._open.get(req.utterance_id)
         if utt is None:
             return
-        if result.lang and result.lang_prob > utt.lang_prob:
-            utt.lang, utt.lang_prob = result.lang, result.lang_prob
         if req.kind == "partial":
             utt.partial_in_flight = False
             if utt.ended is None and result.rejected is None:
@@ -257,6 +253,7 @@ class StreamingAsr:
                 text=result.text if result else "",
             )
             return
+        self._last_lang[utt.channel] = self._last_lang["call"] = result.lang
         yield Utterance(
             **span,
             lang=result.lang,
@@ -270,11 +267,11 @@ class StreamingAsr:
 
     def _request_final(self, utt: _Utterance, end: float) -> DecodeRequest:
         utt.final_requested = end
-        lang = utt.lang if utt.lang_prob >= self.config.lang_confident else None
-        return self._request(utt, "final", end, lang)
+        return self._request(utt, "final", end)
 
-    def _request(self, utt: _Utterance, kind: DecodeKind, end: float, lang: str | None):
+    def _request(self, utt: _Utterance, kind: DecodeKind, end: float) -> DecodeRequest:
         cfg = self.config
         tail = cfg.tail_s if kind == "final" else 0.0
         audio = self._audio[utt.channel].slice(utt.start - cfg.pad_s, end + tail)
-        return DecodeRequest(utt.channel, utt.id, kind, audio, round(end, 3), lang)
+        fallback = self._last_lang.get(utt.channel) or self._last_lang.get("call")
+        return DecodeRequest(utt.channel, utt.id, kind, audio, round(end, 3), fallback)

@@ -110,7 +110,9 @@ class ChannelVad:
             self._start = next(s for s, v in self._recent if v)
             self._last_voiced_end = end
             self._paused_sent = False
-            return [SpeechStarted(channel=self.channel, t=round(end, 3), start=round(self._start, 3))]
+            return [
+                SpeechStarted(channel=self.channel, t=round(end, 3), start=round(self._start, 3))
+            ]
 
         if voiced:
             self._last_voiced_end = end
@@ -120,7 +122,9 @@ class ChannelVad:
                 events = self._end(end)
                 self.in_speech = True
                 self._start = end
-                events.append(SpeechStarted(channel=self.channel, t=round(end, 3), start=round(end, 3)))
+                events.append(
+                    SpeechStarted(channel=self.channel, t=round(end, 3), start=round(end, 3))
+                )
                 return events
             return []
 

@@ -13,8 +13,10 @@ def tone(freq, seconds, rate):
 
 def collect(source):
     chunks = [c for block in source.blocks() for c in block]
-    return {ch: np.concatenate([c.samples for c in chunks if c.channel == ch])
-            for ch in {c.channel for c in chunks}}, chunks
+    return {
+        ch: np.concatenate([c.samples for c in chunks if c.channel == ch])
+        for ch in {c.channel for c in chunks}
+    }, chunks
 
 
 def peak_hz(x):

@@ -4,8 +4,13 @@ from coach.config import ConfigError, from_dict, load
 
 
 def test_defaults_and_overrides(tmp_path):
-    cfg = from_dict({"models": {"asr": "large-v3", "device": "cuda"},
-                     "audio": {"stereo": ["debtor", "collector"]}, "vad": {"hangover_ms": 600}})
+    cfg = from_dict(
+        {
+            "models": {"asr": "large-v3", "device": "cuda"},
+            "audio": {"stereo": ["debtor", "collector"]},
+            "vad": {"hangover_ms": 600},
+        }
+    )
     assert cfg.models.asr == "large-v3" and cfg.models.embedding == "embeddinggemma-300m"
     assert cfg.audio.stereo == ("debtor", "collector")
     assert cfg.vad.hangover_ms == 600 and cfg.vad.aggressiveness == 2

@@ -5,18 +5,39 @@ from coach import events as ev
 
 def test_every_event_round_trips_through_json():
     samples = [
-        ev.CallStarted(channel="call", t=0.0, call_id="c1", source="x.flac",
-                       started_at="2026-11-23T01:00:00+00:00"),
+        ev.CallStarted(
+            channel="call",
+            t=0.0,
+            call_id="c1",
+            source="x.flac",
+            started_at="2026-11-23T01:00:00+00:00",
+        ),
         ev.Status(channel="debtor", t=1.0, state="lost", detail="device gone"),
         ev.SpeechStarted(channel="debtor", t=1.2, start=0.9),
         ev.SpeechPaused(channel="debtor", t=2.2, start=0.9, end=2.05),
         ev.SpeechEnded(channel="debtor", t=2.5, start=0.9, end=2.05),
-        ev.Partial(channel="debtor", t=2.0, utterance_id="d1", start=0.9, end=2.0, lang="zh",
-                   text="我现在手头", stable="我现在"),
-        ev.Utterance(channel="debtor", t=2.6, utterance_id="d1", start=0.9, end=2.05, lang="zh",
-                     text="我现在手头有点紧"),
-        ev.SpeechDiscarded(channel="collector", t=3.0, utterance_id="c2", start=2.0, end=2.2,
-                           reason="too short"),
+        ev.Partial(
+            channel="debtor",
+            t=2.0,
+            utterance_id="d1",
+            start=0.9,
+            end=2.0,
+            lang="zh",
+            text="我现在手头",
+            stable="我现在",
+        ),
+        ev.Utterance(
+            channel="debtor",
+            t=2.6,
+            utterance_id="d1",
+            start=0.9,
+            end=2.05,
+            lang="zh",
+            text="我现在手头有点紧",
+        ),
+        ev.SpeechDiscarded(
+            channel="collector", t=3.0, utterance_id="c2", start=2.0, end=2.2, reason="too short"
+        ),
         ev.CallEnded(channel="call", t=9.0, call_id="c1"),
     ]
     assert {type(s) for s in samples} == set(ev.EVENT_TYPES.values())

@@ -22,7 +22,7 @@ class EchoTranscriber:
         self.calls = 0
         self.fail_on = fail_on
 
-    def transcribe(self, audio, lang=None, final=True):
+    def transcribe(self, audio, lang=None, final=True, fallback=None):
         self.calls += 1
         if self.fail_on == self.calls:
             raise RuntimeError("boom")
@@ -42,8 +42,11 @@ def call_file(tmp_path):
 
 def run_call(tmp_path, transcriber, threaded=False):
     out = io.StringIO()
-    call = Call(transcriber, sinks=[JsonlSink(out)],
-                vad_stage=VadStage(VadConfig(), classifier=marker_classifier))
+    call = Call(
+        transcriber,
+        sinks=[JsonlSink(out)],
+        vad_stage=VadStage(VadConfig(), classifier=marker_classifier),
+    )
     report = call.run(FileSource(call_file(tmp_path), realtime=False), lockstep=not threaded)
     return [from_json(line) for line in out.getvalue().splitlines()], report
 
@@ -90,8 +93,11 @@ def test_a_broken_sink_does_not_end_the_call(tmp_path):
             raise OSError("disk full")
 
     out = io.StringIO()
-    call = Call(EchoTranscriber(), sinks=[Broken(), JsonlSink(out)],
-                vad_stage=VadStage(VadConfig(), classifier=marker_classifier))
+    call = Call(
+        EchoTranscriber(),
+        sinks=[Broken(), JsonlSink(out)],
+        vad_stage=VadStage(VadConfig(), classifier=marker_classifier),
+    )
     call.run(FileSource(call_file(tmp_path)))
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     assert sum(1 for x in lines if x["type"] == "utterance") == 2

@@ -35,7 +35,9 @@ def test_final_keeps_the_committed_prefix():
     buf = HypothesisBuffer()
     buf.update("I will pay five")
     buf.update("I will pay five hundred")
-    assert buf.finalize("I will pay five hundred on Friday.") == "I will pay five hundred on Friday."
+    assert (
+        buf.finalize("I will pay five hundred on Friday.") == "I will pay five hundred on Friday."
+    )
     # a final that rewrites committed words still begins with them
     assert buf.finalize("I'll pay five hundred on Friday.") == "I will pay five hundred on Friday."
 

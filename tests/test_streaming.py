@@ -39,13 +39,25 @@ def test_partials_start_after_a_second_one_at_a_time():
     asr.handle(SpeechStarted(channel="debtor", t=0.3, start=0.0))
     reqs = requests(feed_audio(asr, "debtor", 0.0, 3.0))
     assert len(reqs) == 1  # the worker has not answered: no second partial is queued
-    assert reqs[0].kind == "partial" and reqs[0].lang is None
+    assert reqs[0].kind == "partial" and reqs[0].fallback is None
     assert 1.0 <= reqs[0].end < 1.1
     out = asr.handle(result(reqs[0], "the check is"))
     assert isinstance(out[0], Partial) and out[0].text == "the check is" and out[0].stable == ""
-    # after the answer, the next partial reuses the detected language
-    nxt = requests(feed_audio(asr, "debtor", 3.0, 0.6))
-    assert len(nxt) == 1 and nxt[0].lang == "en"
+    assert len(requests(feed_audio(asr, "debtor", 3.0, 0.6))) == 1  # answered: the next one
+
+
+def test_unsure_language_falls_back_to_the_speakers_last():
+    asr = StreamingAsr()
+    for channel, start, lang in (("collector", 0.0, "zh"), ("debtor", 3.0, "en")):
+        asr.handle(SpeechStarted(channel=channel, t=start + 0.3, start=start))
+        feed_audio(asr, channel, start, 1.0)
+        [req] = asr.handle(
+            SpeechEnded(channel=channel, t=start + 1.0, start=start, end=start + 0.8)
+        )
+        asr.handle(result(req, "好" if lang == "zh" else "ok", lang=lang))
+    asr.handle(SpeechStarted(channel="debtor", t=5.3, start=5.0))
+    [req] = asr.handle(SpeechEnded(channel="debtor", t=6.0, start=5.0, end=5.8))
+    assert req.fallback == "en"  # the debtor's own last language, not the call's
 
 
 def test_speculative_final_is_used_when_speech_really_ended():
@@ -59,7 +71,12 @@ def test_speculative_final_is_used_when_speech_really_ended():
     [utt] = asr.handle(SpeechEnded(channel="debtor", t=2.1, start=0.2, end=1.6))
     assert isinstance(utt, Utterance)
     assert (utt.text, utt.start, utt.end, utt.lang, utt.channel) == (
-        "I already paid.", 0.2, 1.6, "en", "debtor")
+        "I already paid.",
+        0.2,
+        1.6,
+        "en",
+        "debtor",
+    )
     assert asr.pending == 0
 
 
@@ -100,10 +117,20 @@ def test_rejected_and_too_short_speech_is_discarded():
 
 def test_debtor_finals_go_first():
     def req(channel, kind):
-        return DecodeRequest(channel, "x", kind, np.zeros(1, np.float32), 1.0, None)
+        return DecodeRequest(channel, "x", kind, np.zeros(1, np.float32), 1.0)
 
-    order = sorted([req("collector", "partial"), req("debtor", "partial"),
-                    req("collector", "final"), req("debtor", "final")], key=lambda r: r.priority)
+    order = sorted(
+        [
+            req("collector", "partial"),
+            req("debtor", "partial"),
+            req("collector", "final"),
+            req("debtor", "final"),
+        ],
+        key=lambda r: r.priority,
+    )
     assert [(r.channel, r.kind) for r in order] == [
-        ("debtor", "final"), ("collector", "final"), ("debtor", "partial"),
-        ("collector", "partial")]
+        ("debtor", "final"),
+        ("collector", "final"),
+        ("debtor", "partial"),
+        ("collector", "partial"),
+    ]

@@ -5,8 +5,8 @@ from coach.vad import VadConfig, VadStage
 from tests.conftest import marker_chunks, marker_classifier
 
 
-def run(pattern, config=VadConfig()):
-    stage = VadStage(config, classifier=marker_classifier)
+def run(pattern, config=None):
+    stage = VadStage(config or VadConfig(), classifier=marker_classifier)
     events = [ev for chunk in marker_chunks("debtor", pattern) for ev in stage.push(chunk)]
     total = sum(d for d, _ in pattern)
     return events + stage.flush(total)

@@ -1,0 +1,163 @@
+"""Benchmarks that print JSON. Figures are reported, never asserted in tests.
+
+``coach bench asr`` replays a call at wall-clock speed (``--realtime``: the only honest latency)
+in a fresh process per run, and reports per run and as medians over runs:
+
+- ``ready_s``: process start → model loaded and the first audio block accepted;
+- ``latency_s``: speech end → final text (``t - end`` of each utterance), p50 / p95;
+- ``rtf_final``: Whisper compute of final decodes / seconds of speech decoded, per channel;
+- ``asr_load``: all decode compute (partials included) / call duration — how busy the worker is;
+- ``peak_rss_mb``: peak resident memory of the process.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 3) if values else None
+
+
+def one_run(call_file: Path, spawned_at: float, realtime: bool = True) -> dict:
+    """Run inside a fresh process: load, replay, measure."""
+    from coach import config as config_mod
+    from coach.audio import FileSource
+    from coach.cli import load_transcriber
+    from coach.events import Utterance
+    from coach.pipeline import Call
+    from coach.sinks import JsonlSink
+
+    cfg = config_mod.load(None)
+    loaded = time.perf_counter()
+    transcriber = load_transcriber(cfg)
+    load_s = time.perf_counter() - loaded
+    source = FileSource(call_file, realtime=realtime)
+    ready_s = time.time() - spawned_at
+    finals: list[Utterance] = []
+
+    class Collect:
+        def emit(self, event) -> None:
+            if isinstance(event, Utterance):
+                finals.append(event)
+
+        def close(self) -> None:
+            pass
+
+    with tempfile.TemporaryDirectory() as tmp:
+        call = Call(
+            transcriber,
+            vad=cfg.vad,
+            streaming=cfg.streaming,
+            sinks=[Collect(), JsonlSink(Path(tmp) / "events.jsonl")],
+        )
+        report = call.run(source, lockstep=not realtime)
+
+    out: dict = {
+        "ready_s": round(ready_s, 3),
+        "model_load_s": round(load_s, 3),
+        "audio_s": round(report.audio_s, 2),
+        "utterances": len(finals),
+    }
+    lat = [u.t - u.end for u in finals]
+    out["latency_s"] = {
+        "p50": _percentile(lat, 50),
+        "p95": _percentile(lat, 95),
+        "max": _percentile(lat, 100),
+    }
+    for channel in ("collector", "debtor"):
+        ch = [u.t - u.end for u in finals if u.channel == channel]
+        out["latency_s"][channel] = {"p50": _percentile(ch, 50), "p95": _percentile(ch, 95)}
+    out["rtf_final"] = {}
+    for channel in ("collector", "debtor"):
+        decodes = [d for d in report.decodes if d.channel == channel and d.kind == "final"]
+        audio = sum(d.audio_s for d in decodes)
+        out["rtf_final"][channel] = (
+            round(sum(d.compute_s for d in decodes) / audio, 3) if (audio) else None
+        )
+    out["asr_load"] = round(sum(d.compute_s for d in report.decodes) / max(report.audio_s, 1e-9), 3)
+    out["decodes"] = {
+        kind: sum(1 for d in report.decodes if d.kind == kind) for kind in ("partial", "final")
+    }
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+def _median(runs: list[dict], *path: str) -> float | None:
+    values = []
+    for run in runs:
+        value = run
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int | float):
+            values.append(value)
+    return round(statistics.median(values), 3) if values else None
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks (JSON on stdout)."""
+
+
+@bench.command("asr")
+@click.option(
+    "--call",
+    "call_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Recorded call to replay (default: the bundled sample call).",
+)
+@click.option("--runs", default=3, show_default=True, help="Fresh processes; medians reported.")
+@click.option("--fast", is_flag=True, help="Lockstep replay instead of --realtime (no latency).")
+def bench_asr(call_file: Path | None, runs: int, fast: bool) -> None:
+    """Speech end → final text latency, real-time factor, memory, time to ready."""
+    from coach.cli import UserError, sample_call
+
+    call_file = call_file or sample_call()
+    results = []
+    for i in range(runs):
+        spawned = time.time()
+        proc = subprocess.run(
+            [sys.executable, "-m", "coach.bench", str(call_file), str(spawned), str(int(fast))],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise UserError(f"benchmark run {i + 1} failed: {tail}")
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        click.echo(f"run {i + 1}/{runs}: {json.dumps(results[-1])}", err=True)
+    summary = {
+        "benchmark": "asr",
+        "call": str(call_file),
+        "mode": "lockstep" if fast else "realtime",
+        "runs": runs,
+        "cpu_count": __import__("os").cpu_count(),
+        "median": {
+            "ready_s": _median(results, "ready_s"),
+            "latency_p50_s": _median(results, "latency_s", "p50"),
+            "latency_p95_s": _median(results, "latency_s", "p95"),
+            "debtor_latency_p50_s": _median(results, "latency_s", "debtor", "p50"),
+            "rtf_final_collector": _median(results, "rtf_final", "collector"),
+            "rtf_final_debtor": _median(results, "rtf_final", "debtor"),
+            "asr_load": _median(results, "asr_load"),
+            "peak_rss_mb": _median(results, "peak_rss_mb"),
+        },
+        "per_run": results,
+    }
+    click.echo(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":  # a single measured run in a fresh process (used by bench asr)
+    result = one_run(Path(sys.argv[1]), float(sys.argv[2]), realtime=sys.argv[3] == "0")
+    print(json.dumps(result))

@@ -1,0 +1,65 @@
+"""The bundled sample call through the real ``coach replay``: real Whisper, real audio."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import SAMPLE, SAMPLE_REF
+from tests.scoring import assign, corpus_error, load_reference
+from tests.test_cli import coach
+
+# Bounds measured on this call (README, "Accuracy"), with headroom for CPU/library jitter:
+# whisper-base int8 greedy gave CER(zh) ~MEASURED_ZH and WER(en) ~MEASURED_EN.
+MAX_CER_ZH = 0.15
+MAX_WER_EN = 0.15
+
+
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory, whisper_path):
+    out = tmp_path_factory.mktemp("replay") / "events.jsonl"
+    proc = coach("replay", "--quiet", "--events", str(out), str(SAMPLE), timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return events, load_reference(SAMPLE_REF)
+
+
+def test_each_turn_gives_exactly_one_final_on_its_channel(replay):
+    events, ref = replay
+    finals = [e for e in events if e["type"] == "utterance"]
+    scores, stray = assign(ref["turns"], finals)
+    assert stray == [], f"finals that match no turn on their channel: {stray}"
+    for s in scores:
+        assert len(s.finals) == 1, (s.turn["text"], [u["text"] for u in s.finals])
+        assert s.finals[0]["lang"] == s.turn["lang"], (s.turn["text"], s.finals[0])
+
+
+def test_transcripts_match_the_script(replay):
+    events, ref = replay
+    scores, _ = assign(ref["turns"], [e for e in events if e["type"] == "utterance"])
+    cer, wer = corpus_error(scores, "zh"), corpus_error(scores, "en")
+    report = {
+        "cer_zh": round(cer, 3),
+        "wer_en": round(wer, 3),
+        "turns": [(s.turn["text"], [u["text"] for u in s.finals], s.error) for s in scores],
+    }
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    assert cer <= MAX_CER_ZH and wer <= MAX_WER_EN, report
+
+
+def test_simplified_chinese_and_event_contract(replay):
+    events, _ = replay
+    zh = "".join(e["text"] for e in events if e["type"] == "utterance" and e["lang"] == "zh")
+    assert not set("這個們還說對時間") & set(zh), zh  # Traditional forms of common characters
+    for e in events:
+        assert {"type", "channel", "t"} <= set(e)
+        if e["type"] in ("utterance", "partial"):
+            assert e["start"] < e["end"] <= e["t"] + 1e-6
+            assert e["lang"] in ("zh", "en")
+    partials = [e for e in events if e["type"] == "partial"]
+    assert partials, "no partial text while speaking"
+    by_utt: dict[str, str] = {}
+    for p in partials:  # the committed prefix never changes within an utterance
+        assert p["stable"].startswith(by_utt.get(p["utterance_id"], ""))
+        by_utt[p["utterance_id"]] = p["stable"]
