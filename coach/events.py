@@ -110,6 +110,14 @@ class SpeechPaused(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechResumed(Event):
+    """Speech went on after a :class:`SpeechPaused`: the same utterance continues."""
+
+    type: ClassVar[str] = "speech_resumed"
+    start: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SpeechEnded(Event):
     type: ClassVar[str] = "speech_ended"
     start: float
@@ -171,6 +179,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Status,
         SpeechStarted,
         SpeechPaused,
+        SpeechResumed,
         SpeechEnded,
         Partial,
         Utterance,
@@ -215,6 +224,7 @@ __all__ = [
     "SpeechDiscarded",
     "SpeechEnded",
     "SpeechPaused",
+    "SpeechResumed",
     "SpeechStarted",
     "Status",
     "Utterance",

@@ -102,11 +102,13 @@ class _Worker:
         self._deliver = deliver
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._order = 0
+        self._latest: dict[tuple[str, str], int] = {}  # newest request per utterance and kind
         self._thread = threading.Thread(target=self._loop, name="asr-worker", daemon=True)
         self._thread.start()
 
     def submit(self, req: DecodeRequest) -> None:
         self._order += 1
+        self._latest[(req.utterance_id, req.kind)] = self._order
         self._queue.put((req.priority, self._order, req))
 
     def close(self) -> None:
@@ -115,9 +117,13 @@ class _Worker:
 
     def _loop(self) -> None:
         while True:
-            _, _, req = self._queue.get()
+            _, order, req = self._queue.get()
             if req is None:
                 return
+            key = (req.utterance_id, req.kind)
+            if self._latest.get(key, order) > order:
+                continue  # a later pause of the same utterance superseded this decode
+            self._latest.pop(key, None)
             self._deliver(run_decode(self._transcriber, req))
 
 

@@ -2,7 +2,10 @@
 
 Each partial hypothesis re-transcribes the whole utterance so far. A token is *committed* once two
 consecutive hypotheses agree on it and on everything before it. Invariant: committed text only
-grows within an utterance — listeners may act on it (show a card) without it being taken back.
+grows within an utterance's partials — listeners may act on it (show a card) without it being
+taken back. The final utterance is decoded afresh from all of its audio and supersedes the
+partials: forcing it to begin with the committed prefix was measured to copy the partials' errors
+(decoded from audio cut mid-word) into the final text.
 
 Tokens are words for space-delimited languages and characters for Chinese; punctuation and case do
 not count when comparing, so "Okay," and "okay" agree.
@@ -10,7 +13,6 @@ not count when comparing, so "Okay," and "okay" agree.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 
@@ -73,20 +75,3 @@ class HypothesisBuffer:
         self._previous = tokens
         tail = tokens[len(self.committed) :] if agrees else []
         return join(self.committed), join(self.committed + tail)
-
-    def finalize(self, final: str) -> str:
-        """The utterance's final text, which must still begin with what was committed.
-
-        The final decode sees the whole utterance and is usually the best text, so it is kept as
-        is when it agrees with the committed prefix; otherwise the committed prefix is kept and
-        the final's text after the last point where the two align is appended.
-        """
-        tokens = tokenize(final)
-        if not self.committed or _common_prefix(self.committed, tokens) == len(self.committed):
-            return join(tokens) if tokens else final.strip()
-        matcher = difflib.SequenceMatcher(
-            a=[_key(t) for t in self.committed], b=[_key(t) for t in tokens], autojunk=False
-        )
-        blocks = [m for m in matcher.get_matching_blocks() if m.size]
-        resume = blocks[-1].b + blocks[-1].size if blocks else len(tokens)
-        return join(self.committed + tokens[resume:])

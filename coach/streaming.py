@@ -33,6 +33,7 @@ from coach.events import (
     SpeechDiscarded,
     SpeechEnded,
     SpeechPaused,
+    SpeechResumed,
     SpeechStarted,
     Utterance,
 )
@@ -81,6 +82,7 @@ class _Utterance:
     last_partial_end: float = 0.0
     partial_in_flight: bool = False
     last_partial_text: str = ""
+    paused: bool = False  # in the silence after SpeechPaused: no partials, nothing new is said
     final_requested: float | None = None  # speech end of the final decode in flight
     finals: dict[float, AsrResult] = field(default_factory=dict)  # speech end -> result
     ended: SpeechEnded | None = None
@@ -146,6 +148,10 @@ class StreamingAsr:
             return self._on_start(item)
         if isinstance(item, SpeechPaused):
             return list(self._on_pause(item))
+        if isinstance(item, SpeechResumed):
+            if utt := self._speaking.get(item.channel):
+                utt.paused = False
+            return []
         if isinstance(item, SpeechEnded):
             return list(self._on_end(item))
         return []
@@ -166,6 +172,7 @@ class StreamingAsr:
         heard = chunk.end - utt.start
         if (
             cfg.partials
+            and not utt.paused
             and not utt.partial_in_flight
             and heard >= cfg.first_partial_s
             and chunk.end - utt.last_partial_end >= cfg.partial_interval_s
@@ -184,6 +191,8 @@ class StreamingAsr:
 
     def _on_pause(self, ev: SpeechPaused) -> Iterable[Output]:
         utt = self._speaking.get(ev.channel)
+        if utt is not None:
+            utt.paused = True
         if utt is not None and ev.end - utt.start >= self.config.min_utterance_s:
             yield self._request_final(utt, ev.end)
 
@@ -257,7 +266,7 @@ class StreamingAsr:
         yield Utterance(
             **span,
             lang=result.lang,
-            text=utt.hyp.finalize(result.text),
+            text=result.text,
             lang_prob=round(result.lang_prob, 3),
             avg_logprob=round(result.avg_logprob, 3),
             no_speech_prob=round(result.no_speech_prob, 3),

@@ -6,7 +6,7 @@ utterances:
 - onset: ``onset_ms`` of voiced frames within the last ``onset_window_ms`` starts speech (a click
   or a cough does not);
 - pause: ``pause_ms`` of non-speech after the last voiced frame emits SpeechPaused, so the ASR can
-  start on the final text while the hangover runs;
+  start on the final text while the hangover runs (SpeechResumed if the speaker goes on);
 - end: ``hangover_ms`` of non-speech ends the utterance. The hangover is longer than the pauses
   people make inside a sentence (150–400 ms at commas and breaths) and shorter than a turn gap;
 - an utterance longer than ``max_utterance_s`` is cut, because Whisper sees at most 30 s.
@@ -29,6 +29,7 @@ from coach.events import (
     Event,
     SpeechEnded,
     SpeechPaused,
+    SpeechResumed,
     SpeechStarted,
 )
 
@@ -116,17 +117,23 @@ class ChannelVad:
 
         if voiced:
             self._last_voiced_end = end
-            self._paused_sent = False
+            events: list[Event] = []
+            if self._paused_sent:
+                self._paused_sent = False
+                events.append(
+                    SpeechResumed(
+                        channel=self.channel, t=round(end, 3), start=round(self._start, 3)
+                    )
+                )
             if end + self._frame_s - self._start > self.config.max_utterance_s + 1e-9:
                 # Cut here and go on as a new utterance; the speaker has not stopped.
-                events = self._end(end)
+                events += self._end(end)
                 self.in_speech = True
                 self._start = end
                 events.append(
                     SpeechStarted(channel=self.channel, t=round(end, 3), start=round(end, 3))
                 )
-                return events
-            return []
+            return events
 
         silence_ms = (end - self._last_voiced_end) * 1000
         if silence_ms >= self.config.hangover_ms - 1e-6:

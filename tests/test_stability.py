@@ -31,21 +31,6 @@ def test_chinese_characters_commit_one_by_one():
     assert text == "我现在手头有点紧"
 
 
-def test_final_keeps_the_committed_prefix():
-    buf = HypothesisBuffer()
-    buf.update("I will pay five")
-    buf.update("I will pay five hundred")
-    assert (
-        buf.finalize("I will pay five hundred on Friday.") == "I will pay five hundred on Friday."
-    )
-    # a final that rewrites committed words still begins with them
-    assert buf.finalize("I'll pay five hundred on Friday.") == "I will pay five hundred on Friday."
-
-
-def test_final_without_partials_is_the_final():
-    assert HypothesisBuffer().finalize(" 对，周五转五百。") == "对，周五转五百。"
-
-
 @given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "我", "是"]), max_size=8), max_size=12))
 def test_committed_text_never_changes(hypotheses):
     buf = HypothesisBuffer()

@@ -10,6 +10,7 @@ from coach.events import (
     SpeechDiscarded,
     SpeechEnded,
     SpeechPaused,
+    SpeechResumed,
     SpeechStarted,
     Utterance,
 )
@@ -58,6 +59,18 @@ def test_unsure_language_falls_back_to_the_speakers_last():
     asr.handle(SpeechStarted(channel="debtor", t=5.3, start=5.0))
     [req] = asr.handle(SpeechEnded(channel="debtor", t=6.0, start=5.0, end=5.8))
     assert req.fallback == "en"  # the debtor's own last language, not the call's
+
+
+def test_no_partials_in_a_pause():
+    asr = StreamingAsr()
+    asr.handle(SpeechStarted(channel="debtor", t=0.3, start=0.0))
+    [partial] = requests(feed_audio(asr, "debtor", 0.0, 1.1))
+    asr.handle(result(partial, "I"))
+    [spec] = asr.handle(SpeechPaused(channel="debtor", t=1.25, start=0.0, end=1.1))
+    assert spec.kind == "final"
+    assert requests(feed_audio(asr, "debtor", 1.1, 0.3)) == []  # silence: nothing new to decode
+    asr.handle(SpeechResumed(channel="debtor", t=1.45, start=0.0))
+    assert [r.kind for r in requests(feed_audio(asr, "debtor", 1.4, 0.6))] == ["partial"]
 
 
 def test_speculative_final_is_used_when_speech_really_ended():
