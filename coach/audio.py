@@ -61,6 +61,7 @@ class FileSource:
         self.realtime = realtime
         self.block_s = block_s
         self.warnings: list[str] = []
+        self.end_reason = "end of audio"
         self._stopped = False
         if not self.path.exists():
             raise AudioInputError(f"{self.path}: no such file — check the path")

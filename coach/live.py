@@ -245,6 +245,7 @@ class LiveSource:
         self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.duration = duration
         self.warnings: list[str] = []
+        self.end_reason = "stopped"
         if len(self._plan) == 1 and len(self._plan[0][1]) == 1:
             self.warnings.append("only one side is captured")
         self._stop = threading.Event()
@@ -260,6 +261,7 @@ class LiveSource:
             thread.start()
         while not self._stop.is_set():
             if self.duration is not None and time.monotonic() - began >= self.duration:
+                self.end_reason = f"stopped after {self.duration:g} s (--duration)"
                 break
             try:
                 yield [out.get(timeout=0.2)]

@@ -34,6 +34,7 @@ class Source(Protocol):
     name: str
     started_at: str
     warnings: list[str]
+    end_reason: str  # why blocks() ended: end of the recording, --duration, ...
 
     def blocks(self) -> Iterator[list[AudioChunk | Event]]: ...
 
@@ -170,6 +171,7 @@ class Call:
                         self._on_item(item)
             else:
                 self._run_threaded(source)
+            self.report.reason = source.end_reason
         except KeyboardInterrupt:
             source.stop()
             self.report.reason = "stopped by user"

