@@ -70,8 +70,8 @@ class HypothesisBuffer:
         agrees = _common_prefix(self.committed, tokens) == len(self.committed)
         if agrees and self._previous is not None:
             agreed = _common_prefix(self._previous, tokens)
-            if agreed > len(self.committed):
-                self.committed = tokens[:agreed]
+            if agreed > len(self.committed):  # extend; what is committed is never rewritten,
+                self.committed += tokens[len(self.committed) : agreed]  # not even its commas
         self._previous = tokens
         tail = tokens[len(self.committed) :] if agrees else []
         return join(self.committed), join(self.committed + tail)

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check coach tests bench tools
+.venv/bin/ruff check coach tests tools
 mkdir -p artifacts
 set +e
 .venv/bin/python -m pytest "$@"

@@ -23,6 +23,14 @@ def test_agreement_commits_and_commits_only_grow():
     assert text.startswith(stable)
 
 
+def test_committed_punctuation_is_not_rewritten():
+    buf = HypothesisBuffer()
+    buf.update("我理解您。你")
+    assert buf.update("我理解您。你今天")[0] == "我理解您。你"
+    stable, text = buf.update("我理解您,你今天能不能")  # same words, other punctuation
+    assert stable == "我理解您。你今天" and text == "我理解您。你今天能不能"
+
+
 def test_chinese_characters_commit_one_by_one():
     buf = HypothesisBuffer()
     buf.update("我现在手头")
@@ -31,7 +39,11 @@ def test_chinese_characters_commit_one_by_one():
     assert text == "我现在手头有点紧"
 
 
-@given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "我", "是"]), max_size=8), max_size=12))
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", "b.", "我", "是", "。", "，"]), max_size=8), max_size=12
+    )
+)
 def test_committed_text_never_changes(hypotheses):
     buf = HypothesisBuffer()
     committed: list[str] = []
