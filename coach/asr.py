@@ -62,6 +62,9 @@ class AsrConfig:
     logprob_threshold: float = -1.0
     min_logprob: float = -1.6  # below this a final is rejected whatever no_speech_prob says
     max_compression_ratio: float = 2.4
+    # Speech carries at most ~6 tokens a second (Mandarin); a decode that runs far past that is
+    # looping on a repetition and would otherwise run to Whisper's 448-token limit (seconds).
+    max_tokens_per_s: float = 12.0
     prompts: dict[str, str] = field(default_factory=lambda: dict(PROMPTS))
 
 
@@ -210,7 +213,7 @@ class Transcriber:
             prepend_punctuations="\"'“¿([{-",
             append_punctuations="\"'.。,，!！?？:：”)]}、",
             multilingual=False,
-            max_new_tokens=None,
+            max_new_tokens=int(16 + self.cfg.max_tokens_per_s * features.shape[-1] / 100),
             clip_timestamps="0",
             hallucination_silence_threshold=None,
             hotwords=None,

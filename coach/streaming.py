@@ -8,7 +8,8 @@ pushing items in, with no model and no threads.
 
 Per utterance:
 - a partial every ``partial_interval_s`` of new speech once ``first_partial_s`` has been heard, at
-  most one in flight per channel (a busy worker naturally lowers the partial rate);
+  most one in flight per channel, and never sooner than ``partial_interval_s`` after the previous
+  partial's result (a slow worker lowers the partial rate instead of starving the finals);
 - the final decode starts at SpeechPaused (speculatively, while the VAD hangover runs) and is used
   at SpeechEnded if the speech really ended there; otherwise it is decoded again;
 - every decode detects the language (it shares Whisper's encoder pass, so it costs little); when
@@ -217,6 +218,9 @@ class StreamingAsr:
             return
         if req.kind == "partial":
             utt.partial_in_flight = False
+            # The next partial waits a full interval after this result: on a slow CPU the
+            # worker then still has room for finals instead of decoding partials back to back.
+            utt.last_partial_end = max(utt.last_partial_end, self.now)
             if utt.ended is None and result.rejected is None:
                 yield from self._partial(utt, req, result)
             return
