@@ -158,6 +158,51 @@ def bench_asr(call_file: Path | None, runs: int, fast: bool) -> None:
     click.echo(json.dumps(summary, indent=2))
 
 
+@bench.command("match")
+@click.option(
+    "--runs", default=3, show_default=True, help="Passes over the texts; medians reported."
+)
+@click.option("--texts", default=60, show_default=True, help="Utterances timed per pass.")
+@click.pass_obj
+def bench_match(cfg, runs: int, texts: int) -> None:
+    """Matching cost per utterance (one at a time, as live) and per utterance in batches."""
+    from coach.evaluation import read_set
+    from coach.match_cli import load_matcher, phrasebank_root
+
+    began = time.perf_counter()
+    matcher = load_matcher(cfg)
+    load_s = time.perf_counter() - began
+    # Timing only: the held-out sentences are realistic lengths; their labels are not looked at.
+    sample = [e.text for e in read_set(phrasebank_root(cfg) / "eval" / "test.jsonl")][:texts]
+    matcher.decide(sample[:4])  # warm-up
+    passes = []
+    for _ in range(runs):
+        single = []
+        for text in sample:
+            t = time.perf_counter()
+            matcher.decide([text])
+            single.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        for i in range(0, len(sample), 32):
+            matcher.decide(sample[i : i + 32])
+        batched = (time.perf_counter() - t) * 1000 / len(sample)
+        passes.append({"single_ms_p50": round(statistics.median(single), 1),
+                       "single_ms_p95": round(float(np.percentile(single, 95)), 1),
+                       "batched_ms_per_utterance": round(batched, 1)})  # fmt: skip
+    summary = {
+        "benchmark": "match",
+        "embedding": cfg.models.embedding,
+        "examples": len(matcher.example_texts),
+        "utterances_per_pass": len(sample),
+        "cpu_count": __import__("os").cpu_count(),
+        "load_s": round(load_s, 2),
+        "median": {k: _median(passes, k) for k in passes[0]},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "per_pass": passes,
+    }
+    click.echo(json.dumps(summary, indent=2))
+
+
 if __name__ == "__main__":  # a single measured run in a fresh process (used by bench asr)
     result = one_run(Path(sys.argv[1]), float(sys.argv[2]), realtime=sys.argv[3] == "0")
     print(json.dumps(result))

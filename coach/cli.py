@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -72,6 +74,23 @@ def load_transcriber(cfg: Config):
         ) from None
 
 
+def coaching(cfg: Config, paced: bool) -> tuple[list, Callable[[], None]]:
+    """The listeners that coach (rebuttal cards), and a function that stops their watchers."""
+    if not cfg.matcher.enabled:
+        return [], lambda: None
+    from coach.cards import CardStage, PhrasebankWatcher
+    from coach.match_cli import build_matcher, load_embedder, load_phrasebank, phrasebank_root
+
+    book = load_phrasebank(cfg)
+    embedder = load_embedder(cfg)
+    matcher = build_matcher(cfg, book, embedder)
+    stage = CardStage(lambda: watcher.current, paced=paced)
+    watcher = PhrasebankWatcher(
+        phrasebank_root(cfg), lambda b: build_matcher(cfg, b, embedder), matcher, stage.notify
+    ).start()
+    return [stage], watcher.stop
+
+
 def replay_call(
     cfg: Config, path: Path, realtime: bool, events: Path | None, view: bool, partials: bool = True
 ) -> Path:
@@ -91,13 +110,24 @@ def replay_call(
     for sink in sinks:
         sink.emit(Status(channel=CALL, t=0.0, state="loading", detail="loading Whisper"))
     transcriber = load_transcriber(cfg)
-    call = Call(transcriber, vad=cfg.vad, streaming=replace(cfg.streaming, partials=partials))
+    for sink in sinks:
+        sink.emit(Status(channel=CALL, t=0.0, state="loading", detail="loading the phrasebank"))
+    listeners, stop_listeners = coaching(cfg, paced=realtime)
+    call = Call(
+        transcriber,
+        listeners=listeners,
+        vad=cfg.vad,
+        streaming=replace(cfg.streaming, partials=partials),
+    )
     log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
     try:
         call.sinks = [*sinks, JsonlSink(log_path)]
     except OSError as err:
         raise UserError(f"{log_path}: cannot write the events log ({err.strerror})") from None
-    report = call.run(source, lockstep=not realtime)
+    try:
+        report = call.run(source, lockstep=not realtime)
+    finally:
+        stop_listeners()
     utterances = report.utterances
     if utterances == 0:
         raise UserError(
@@ -123,6 +153,9 @@ def replay_call(
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """Live call coach: both sides transcribed, excuses matched, cues on an overlay."""
+    # Offline by design: the Hugging Face libraries must never reach for the network at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -171,12 +204,15 @@ def replay(
 def _register_subcommands() -> None:
     from coach.bench import bench
     from coach.live import devices, run
+    from coach.match_cli import match, phrasebank_cli
     from coach.models import models_cli
 
     cli.add_command(models_cli, "models")
     cli.add_command(bench)
     cli.add_command(devices)
     cli.add_command(run)
+    cli.add_command(match)
+    cli.add_command(phrasebank_cli)
 
 
 _register_subcommands()

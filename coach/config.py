@@ -19,6 +19,7 @@ import platformdirs
 import yaml
 
 from coach.asr import AsrConfig
+from coach.matcher import MatcherConfig
 from coach.streaming import StreamingConfig
 from coach.vad import VadConfig
 
@@ -52,6 +53,7 @@ class Config:
     vad: VadConfig = field(default_factory=VadConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
     streaming: StreamingConfig = field(default_factory=StreamingConfig)
+    matcher: MatcherConfig = field(default_factory=MatcherConfig)
     events_dir: str | None = None
 
 

@@ -83,7 +83,9 @@ class Status(Event):
     """
 
     type: ClassVar[str] = "status"
-    state: Literal["loading", "ready", "listening", "silent", "lost", "recovered", "warning"]
+    state: Literal[
+        "loading", "ready", "listening", "silent", "lost", "recovered", "warning", "info"
+    ]
     detail: str = ""
 
 
@@ -171,6 +173,36 @@ class SpeechDiscarded(Event):
     text: str = ""
 
 
+# --- coaching -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Card(Event):
+    """A rebuttal card for what the debtor said (``channel`` is the debtor's).
+
+    ``final`` is false for a card raised on the stable part of a partial transcript. ``replaces``
+    names the category of an earlier card for the same utterance that this one supersedes (only a
+    stronger match replaces a card; a card is never retracted).
+    """
+
+    type: ClassVar[str] = "card"
+    utterance_id: str
+    start: float
+    end: float
+    lang: str
+    text: str  # what the debtor said (the text that was matched)
+    category: str
+    title: str
+    score: float
+    rebuttal: str
+    follow_up: str
+    cue: str | None = None  # delivery cue id (phrasebank/cues.yaml)
+    cue_text: str = ""
+    countdown_s: float | None = None
+    final: bool = True
+    replaces: str | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -184,6 +216,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Partial,
         Utterance,
         SpeechDiscarded,
+        Card,
     )
 }
 
@@ -218,6 +251,7 @@ __all__ = [
     "AudioChunk",
     "CallEnded",
     "CallStarted",
+    "Card",
     "Channel",
     "Event",
     "Partial",

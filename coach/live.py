@@ -313,7 +313,7 @@ def devices() -> None:
 @click.pass_obj
 def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> None:
     """Coach a live call: capture both sides until Ctrl-C."""
-    from coach.cli import UserError, calls_dir, load_transcriber
+    from coach.cli import UserError, calls_dir, coaching, load_transcriber
     from coach.pipeline import Call
     from coach.sinks import JsonlSink, TerminalView
 
@@ -330,8 +330,12 @@ def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> 
         raise UserError(str(err)) from None
     sinks: list = [] if quiet else [TerminalView()]
     transcriber = load_transcriber(cfg)
-    call = Call(transcriber, vad=cfg.vad, streaming=cfg.streaming)
+    listeners, stop_listeners = coaching(cfg, paced=True)
+    call = Call(transcriber, listeners=listeners, vad=cfg.vad, streaming=cfg.streaming)
     log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
     call.sinks = [*sinks, JsonlSink(log_path)]
-    report = call.run(source, lockstep=False)
+    try:
+        report = call.run(source, lockstep=False)
+    finally:
+        stop_listeners()
     click.echo(f"{report.audio_s:.1f} s captured ({report.reason}); events: {log_path}", err=True)

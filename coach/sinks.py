@@ -14,6 +14,7 @@ from rich.text import Text
 from coach.events import (
     CallEnded,
     CallStarted,
+    Card,
     Event,
     Partial,
     SpeechDiscarded,
@@ -61,6 +62,7 @@ class TerminalView:
         self._lines: list[tuple[float, str, Text]] = []
         self._partials: dict[str, Partial] = {}
         self._status = "starting"
+        self._card: Card | None = None
         self._live: Live | None = None
         if self.console.is_terminal:
             self._live = Live(
@@ -88,6 +90,10 @@ class TerminalView:
             self._lines.append((event.start, event.channel, line))
             if self._live is None:
                 self._print(line)
+        elif isinstance(event, Card):
+            self._card = event
+            if self._live is None:
+                self._print(self._card_text(event))
         elif isinstance(event, SpeechDiscarded):
             self._partials.pop(event.channel, None)
         elif isinstance(event, CallEnded):
@@ -114,7 +120,25 @@ class TerminalView:
         for channel, partial in self._partials.items():
             pending[0 if channel == "collector" else 1] = Text(f"… {partial.text}", style="dim")
         table.add_row(*pending)
-        return Group(table, Text(self._status, style="dim"))
+        parts: list = [table]
+        if self._card is not None:
+            parts.append(self._card_text(self._card))
+        return Group(*parts, Text(self._status, style="dim"))
+
+    @staticmethod
+    def _card_text(card: Card) -> Text:
+        """A rebuttal card in a few lines: what was heard, what to say, what to ask, how."""
+        text = Text.assemble(
+            (f"▶ {card.title} ", "bold green"),
+            (f"[{card.category} {card.score:.2f}{'' if card.final else ', partial'}]\n", "dim"),
+            ("  say: ", "dim"),
+            (card.rebuttal + "\n", "bold"),
+            ("  ask: ", "dim"),
+            card.follow_up,
+        )
+        if card.cue_text:
+            text.append(f"\n  ⏸ {card.cue_text}", style="magenta")
+        return text
 
 
 def default_console() -> Console:

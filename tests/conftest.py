@@ -41,13 +41,38 @@ def models_dir() -> Path:
     return default_models_dir()
 
 
-@pytest.fixture(scope="session")
-def whisper_path() -> str:
-    from coach.models import ModelError, ModelMissing, resolve_asr_model
+def _provisioned(resolve_name: str, name: str) -> str:
+    """A provisioned model's folder; skip with the reason locally, fail in CI (CI=true)."""
+    from coach import models
 
     try:
-        return resolve_asr_model("whisper-base", models_dir())
-    except (ModelMissing, ModelError) as err:
+        return getattr(models, resolve_name)(name, models_dir())
+    except (models.ModelMissing, models.ModelError) as err:
         if os.environ.get("CI"):
             pytest.fail(f"CI must provision models first: {err}")
         pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
+def whisper_path() -> str:
+    return _provisioned("resolve_asr_model", "whisper-base")
+
+
+@pytest.fixture(scope="session")
+def embedding_path() -> str:
+    return _provisioned("resolve_embedding_model", "embeddinggemma-300m")
+
+
+@pytest.fixture(scope="session")
+def matcher(embedding_path):
+    """The real matcher: EmbeddingGemma over the shipped phrasebank, default configuration.
+
+    Example vectors go to the same on-disk cache the CLI uses, so the phrasebank is embedded once
+    per machine, not once per test process."""
+    from coach import phrasebank as pb
+    from coach.match_cli import embedding_cache
+    from coach.matcher import Embedder, Matcher, MatcherConfig
+
+    cfg = MatcherConfig()
+    embedder = Embedder(embedding_path, prompt=cfg.prompt, max_tokens=cfg.max_tokens)
+    return Matcher(pb.load(pb.default_root()), embedder, cfg, embedding_cache(embedder))

@@ -39,6 +39,23 @@ def test_every_event_round_trips_through_json():
         ev.SpeechDiscarded(
             channel="collector", t=3.0, utterance_id="c2", start=2.0, end=2.2, reason="too short"
         ),
+        ev.Card(
+            channel="debtor",
+            t=2.7,
+            utterance_id="d1",
+            start=0.9,
+            end=2.05,
+            lang="zh",
+            text="我现在手头有点紧",
+            category="cash_flow",
+            title="手头紧",
+            score=0.91,
+            rebuttal="我们可以分期,今天先还一部分。",
+            follow_up="今天能先还多少?",
+            cue="pause_count_five",
+            cue_text="停顿——数到五",
+            countdown_s=5.0,
+        ),
         ev.CallEnded(channel="call", t=9.0, call_id="c1"),
     ]
     assert {type(s) for s in samples} == set(ev.EVENT_TYPES.values())

@@ -1,0 +1,250 @@
+"""The excuse matcher: what did the debtor say — one category of the phrasebank, or none.
+
+Sentence embeddings (EmbeddingGemma by default) put Mandarin and English in one space, so an
+utterance can match through examples in either language. Nearest-neighbour similarity alone is
+high for almost any sentence, so the decision is open-set by design:
+
+1. a light multinomial logistic head over the embeddings, trained on every phrasebank example with
+   the neutral set as one more class — "not an excuse" is learned, not assumed;
+2. the head's probability for the best excuse must clear ``min_prob``;
+3. the utterance must also sit near a real example of that category (``min_similarity``), which
+   rejects text far from everything the trainers wrote (noise, off-topic chatter).
+
+The thresholds are tuned on ``phrasebank/eval/dev.jsonl`` only (``tools/tune_matcher.py``);
+``phrasebank/eval/test.jsonl`` is held out for reporting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from coach.phrasebank import Category, Phrasebank
+
+log = logging.getLogger(__name__)
+
+NEUTRAL = "__neutral__"
+MAX_CHARS = 300  # a 2,000-character paste is cut: excuses are short, and cost grows with length
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORDISH = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    enabled: bool = True
+    phrasebank: str | None = None  # folder; default: the phrasebank shipped with the coach
+    prompt: str | None = "Classification"  # EmbeddingGemma's named prompt; None for plain models
+    max_tokens: int = 64
+    # Tuned on phrasebank/eval/dev.jsonl only (tools/matcher/tune.py, 2026-11-23): the best worse-
+    # language top-1 with false alarms <= 2% per language on dev.
+    regularisation: float = 128.0  # the head's C (inverse L2 strength)
+    min_prob: float = 0.75
+    min_similarity: float = 0.6
+    stage: str | None = None  # account stage M0..M3 for stage-specific rebuttals
+    partial_min_chars: int = 4  # stable partial text shorter than this is not matched
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The matcher's answer for one text. ``category`` None means: show no card."""
+
+    text: str
+    lang: str
+    category: str | None
+    score: float  # the head's probability of ``category`` (of the best excuse when None)
+    best: str | None  # the best excuse category even when rejected, for QA and tuning
+    similarity: float  # cosine to the nearest example of ``best``
+    reason: str  # matched / neutral / low score / far from examples / no words
+
+    def to_dict(self) -> dict:
+        return {
+            "category": self.category,
+            "score": round(self.score, 4),
+            "best": self.best,
+            "similarity": round(self.similarity, 4),
+            "lang": self.lang,
+            "reason": self.reason,
+        }
+
+
+def detect_lang(text: str) -> str:
+    """zh when a fair share of the letters are Chinese characters, else en (for typed text)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "en"
+    cjk = sum(1 for ch in letters if _CJK.match(ch))
+    return "zh" if cjk >= max(1, 0.2 * len(letters)) else "en"
+
+
+def clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "")
+    text = " ".join(text.split())
+    return text[:MAX_CHARS]
+
+
+class Embedder:
+    """A sentence-transformers model that returns L2-normalised float32 vectors."""
+
+    def __init__(
+        self,
+        model_path: str,
+        device: str = "cpu",
+        threads: int = 2,
+        prompt: str | None = "Classification",
+        max_tokens: int = 64,
+    ) -> None:
+        import torch
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        # The collector's terminal is no place for weight-loading progress bars and HF notices.
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+
+        if device == "cpu" and threads:
+            torch.set_num_threads(threads)
+        self.model = SentenceTransformer(model_path, device=device, local_files_only=True)
+        self.model.max_seq_length = max_tokens
+        prompts = getattr(self.model, "prompts", {}) or {}
+        self.prompt = prompt if prompt in prompts else None
+        self.fingerprint = hashlib.sha1(
+            f"{Path(model_path).name}|{self.prompt}|{max_tokens}".encode()
+        ).hexdigest()[:12]
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        vecs = self.model.encode(
+            texts,
+            prompt_name=self.prompt,
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension() or 768)
+
+
+class EmbeddingCache:
+    """Phrasebank example vectors kept on disk, so a restart or a reload embeds only new text."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        self.dirty = False
+        if path and path.exists():
+            try:
+                with np.load(path) as data:
+                    self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+            except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never fatal
+                log.warning("embedding cache %s unreadable; rebuilding it", path)
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        missing = sorted(
+            {k: t for k, t in zip(keys, texts, strict=True) if k not in self.vectors}.items()
+        )
+        if missing:
+            vecs = embedder.encode([t for _, t in missing])
+            self.vectors.update({k: v for (k, _), v in zip(missing, vecs, strict=True)})
+            self.dirty = True
+        return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, embedder.dim))
+
+    def save(self) -> None:
+        if not (self.path and self.dirty):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        keys = list(self.vectors)
+        np.savez(tmp, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]))
+        tmp.replace(self.path)
+        self.dirty = False
+
+
+class Matcher:
+    """Decides category-or-none for texts, against one phrasebank."""
+
+    def __init__(
+        self,
+        phrasebank: Phrasebank,
+        embedder: Embedder,
+        cfg: MatcherConfig | None = None,
+        cache: EmbeddingCache | None = None,
+    ) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        self.phrasebank = phrasebank
+        self.embedder = embedder
+        self.cfg = cfg or MatcherConfig()
+        rows = phrasebank.labelled_examples()
+        texts = [clean(text) for text, _, _ in rows]
+        cache = cache or EmbeddingCache(None)
+        self.example_vectors = cache.embed(embedder, texts)
+        cache.save()
+        self.example_labels = np.array([label or NEUTRAL for _, label, _ in rows])
+        self.example_texts = [str(text) for text, _, _ in rows]
+        self.head = LogisticRegression(C=self.cfg.regularisation, max_iter=3000)
+        self.head.fit(self.example_vectors, self.example_labels)
+        self.classes = list(self.head.classes_)
+
+    def category(self, cid: str) -> Category:
+        return self.phrasebank.categories[cid]
+
+    def decide(self, texts: list[str], langs: list[str | None] | None = None) -> list[Decision]:
+        """One decision per text, in order; the texts that have words are embedded in one batch."""
+        langs = langs or [None] * len(texts)
+        cleaned = [clean(t) for t in texts]
+        scored = [i for i, t in enumerate(cleaned) if _WORDISH.search(t)]
+        out: list[Decision | None] = [None] * len(texts)
+        for i, t in enumerate(cleaned):
+            if i not in scored:
+                out[i] = Decision(t, langs[i] or detect_lang(t), None, 0.0, None, 0.0, "no words")
+        if scored:
+            vecs = self.embedder.encode([cleaned[i] for i in scored])
+            for i, vec in zip(scored, vecs, strict=True):
+                out[i] = self._decide_one(cleaned[i], langs[i] or detect_lang(cleaned[i]), vec)
+        return [d for d in out if d is not None]
+
+    def _decide_one(self, text: str, lang: str, vec: np.ndarray) -> Decision:
+        probs = self.head.predict_proba(vec[None, :])[0]
+        order = np.argsort(probs)[::-1]
+        top = self.classes[order[0]]
+        best_i = next(i for i in order if self.classes[i] != NEUTRAL)
+        best, p_best = self.classes[best_i], float(probs[best_i])
+        sims = self.example_vectors[self.example_labels == best] @ vec
+        similarity = float(sims.max()) if len(sims) else 0.0
+        if top == NEUTRAL:
+            return Decision(text, lang, None, p_best, best, similarity, "neutral")
+        if p_best < self.cfg.min_prob:
+            return Decision(text, lang, None, p_best, best, similarity, "low score")
+        if similarity < self.cfg.min_similarity:
+            return Decision(text, lang, None, p_best, best, similarity, "far from examples")
+        return Decision(text, lang, best, p_best, best, similarity, "matched")
+
+    def card_texts(self, decision: Decision) -> dict[str, object]:
+        """The card's words for a matched decision, in the utterance's language."""
+        cat = self.category(decision.category or "")
+        lang = decision.lang
+        cue = self.phrasebank.cues.get(cat.cue or "")
+        return {
+            "title": cat.in_lang(cat.title, lang),
+            "rebuttal": cat.rebuttal_for(lang, self.cfg.stage),
+            "follow_up": cat.in_lang(cat.follow_up, lang),
+            "cue": cat.cue,
+            "cue_text": cue.text.get(lang, "") if cue else "",
+            "countdown_s": cue.countdown_s if cue else None,
+        }

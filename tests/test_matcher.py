@@ -1,0 +1,102 @@
+"""The real matcher (EmbeddingGemma + the shipped phrasebank) on real text.
+
+The held-out set ``phrasebank/eval/test.jsonl`` was written apart from the phrasebank and never
+used for tuning. The issue's targets are top-1 >= 90% and false alarms <= 3% per language; measured
+(README): en 94.6% / 0.8%, zh 86.9% / 3.2% — zh misses both. The bounds below guard against
+regressions from there (about 3 points of slack, a handful of lines), not the targets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from coach import phrasebank as pb
+from coach.evaluation import read_set, score
+
+pytestmark = pytest.mark.models
+
+COACH = [sys.executable, "-m", "coach"]
+
+
+def test_held_out_set_meets_the_targets_per_language(matcher):
+    examples = read_set(
+        pb.default_root() / "eval" / "test.jsonl", set(matcher.phrasebank.categories)
+    )
+    decisions = matcher.decide([e.text for e in examples], [e.lang for e in examples])
+    report = score(examples, [(d.category, d.score) for d in decisions])
+    for lang in ("zh", "en"):
+        r = report.by_lang[lang]
+        assert r.excuses >= 100 and r.non_excuses >= 80
+        assert r.top1 >= 0.84, (lang, r.to_dict())
+        assert r.false_alarm_rate <= 0.05, (lang, r.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("我现在手头紧", "zh", "cash_flow"),
+        ("我出差在外地", "zh", "away_on_trip"),
+        ("the check is in the mail", "en", "check_in_mail"),
+        ("that's not my debt", "en", "not_my_debt"),
+    ],
+)
+def test_the_issue_s_own_examples(matcher, text, lang, category):
+    [decision] = matcher.decide([text], [lang])
+    assert decision.category == category, decision
+
+
+def test_rebuttal_follows_the_utterance_language(matcher):
+    zh, en = matcher.decide(["支票已经寄出去了", "I already mailed the check"])
+    assert zh.category == en.category == "check_in_mail"
+    assert matcher.card_texts(zh)["rebuttal"] == matcher.category("check_in_mail").rebuttal["zh"]
+    assert matcher.card_texts(en)["rebuttal"] == matcher.category("check_in_mail").rebuttal["en"]
+
+
+def test_bad_text_gets_no_card_and_no_crash(matcher):
+    texts = [
+        "",
+        "   ",
+        "🙂🙂🙂",
+        "…?!",
+        "asdkjh qwpoeiru zxmcnv",
+        "好" * 2000,
+        "ok 好的 thanks 谢谢",
+    ]
+    decisions = matcher.decide(texts)
+    assert len(decisions) == len(texts)
+    assert [d.category for d in decisions] == [None] * len(texts)
+    assert decisions[0].reason == decisions[2].reason == "no words"
+
+
+def test_match_jsonl_answers_every_line_in_order(embedding_path):
+    lines = [
+        json.dumps({"text": "I'm out of town this week"}),
+        "{not json",
+        json.dumps({"text": "好的好的"}),
+        json.dumps({"txt": "wrong key"}),
+        json.dumps({"text": "我出差了人在外地"}, ensure_ascii=False),
+    ]
+    proc = subprocess.run(
+        [*COACH, "match", "--jsonl"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r.get("category") for r in rows] == ["away_on_trip", None, None, None, "away_on_trip"]
+    assert "line 2: not a JSON object" in rows[1]["error"] and "line 4" in rows[3]["error"]
+    assert all({"category", "score", "rebuttal"} <= set(r) for r in rows)
+    assert rows[4]["rebuttal"] and rows[4]["lang"] == "zh"
+
+
+def test_match_text_prints_the_card(embedding_path):
+    proc = subprocess.run(
+        [*COACH, "match", "the check is in the mail"], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("check_in_mail") and "say:" in proc.stdout

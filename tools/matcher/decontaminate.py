@@ -1,0 +1,60 @@
+"""Keep the tuning and test sets honest: find phrasebank examples that (nearly) repeat an eval line.
+
+A phrasebank example that says the same as a line of ``eval/dev.jsonl`` makes tuning on dev look
+better than it is; one that repeats ``eval/test.jsonl`` inflates the reported figures. This lists
+every example within ``--max-cosine`` of an eval line (or equal after normalisation) and, with
+``--apply``, deletes those examples from the YAML (they are one-line list items).
+
+    .venv/bin/python tools/matcher/decontaminate.py [--apply] [--max-cosine 0.9]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+from coach import config as config_mod
+from coach import phrasebank as pb
+from coach.evaluation import read_set
+from coach.match_cli import embedding_cache, load_embedder
+from coach.matcher import clean
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--apply", action="store_true")
+    ap.add_argument("--max-cosine", type=float, default=0.9)
+    args = ap.parse_args()
+    root = pb.default_root()
+    book = pb.load(root)
+    rows = book.labelled_examples()
+    embedder = load_embedder(config_mod.load(None))
+    cache = embedding_cache(embedder)
+    X = cache.embed(embedder, [clean(t) for t, _, _ in rows])
+    doomed: dict[Path, set[int]] = defaultdict(set)
+    for name in ("dev", "test"):
+        lines = read_set(root / "eval" / f"{name}.jsonl")
+        E = cache.embed(embedder, [clean(e.text) for e in lines])
+        sims = X @ E.T
+        keys = {pb.normalise(e.text): i for i, e in enumerate(lines)}
+        hits = 0
+        for i, (text, cid, _) in enumerate(rows):
+            j = keys.get(pb.normalise(text), int(sims[i].argmax()))
+            if pb.normalise(text) in keys or sims[i, j] >= args.max_cosine:
+                hits += 1
+                print(f"{text.where}: {name}: '{text}' ({cid or 'neutral'}) ~ '{lines[j].text}' "
+                      f"({lines[j].label or 'none'}) cosine {sims[i, j]:.2f}")  # fmt: skip
+                doomed[root.parent / text.file].add(text.line)
+        print(f"{name}: {hits} phrasebank examples within {args.max_cosine} of a {name} line")
+    cache.save()
+    if args.apply:
+        for path, numbers in doomed.items():
+            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            kept = [ln for n, ln in enumerate(lines, 1) if n not in numbers]
+            path.write_text("".join(kept), encoding="utf-8")
+        print(f"removed {sum(map(len, doomed.values()))} examples")
+
+
+if __name__ == "__main__":
+    main()
