@@ -48,16 +48,32 @@ def calls_dir(cfg: Config) -> Path:
     return path
 
 
+def model_folder(cfg: Config, kind: str) -> str:
+    """The folder (or hub id) of the configured ``asr``/``embedding`` model, or a UserError."""
+    from coach import models
+
+    models_dir = Path(cfg.models.dir) if cfg.models.dir else models.default_models_dir()
+    resolve = models.resolve_asr_model if kind == "asr" else models.resolve_embedding_model
+    try:
+        return resolve(getattr(cfg.models, kind), models_dir)
+    except (models.ModelMissing, models.ModelError) as err:
+        raise UserError(str(err)) from None
+
+
+def model_load_error(label: str, kind: str, spec: str, err: Exception) -> UserError:
+    """One line for a model that is there but will not load, saying how to repair it."""
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    return UserError(
+        f"cannot load {label} '{spec}' ({first}) — "
+        f"run: coach models pull --verify, or fix models.{kind} in the config"
+    )
+
+
 def load_transcriber(cfg: Config):
     """The Whisper model named in the configuration, or a one-line error saying how to get it."""
     from coach.asr import Transcriber
-    from coach.models import ModelError, ModelMissing, default_models_dir, resolve_asr_model
 
-    models_dir = Path(cfg.models.dir) if cfg.models.dir else default_models_dir()
-    try:
-        path = resolve_asr_model(cfg.models.asr, models_dir)
-    except (ModelMissing, ModelError) as err:
-        raise UserError(str(err)) from None
+    path = model_folder(cfg, "asr")
     try:
         return Transcriber(
             path,
@@ -67,11 +83,7 @@ def load_transcriber(cfg: Config):
             cpu_threads=cfg.models.cpu_threads,
         )
     except Exception as err:  # noqa: BLE001 - ctranslate2/HF raise many kinds
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UserError(
-            f"cannot load Whisper model '{cfg.models.asr}' ({first}) — "
-            "run: coach models pull --verify, or fix models.asr in the config"
-        ) from None
+        raise model_load_error("Whisper model", "asr", cfg.models.asr, err) from None
 
 
 def coaching(cfg: Config, paced: bool) -> tuple[list, Callable[[], None]]:

@@ -39,13 +39,9 @@ def load_phrasebank(cfg: Config) -> pb.Phrasebank:
 
 
 def load_embedder(cfg: Config) -> Embedder:
-    from coach.models import ModelError, ModelMissing, default_models_dir, resolve_embedding_model
+    from coach.cli import model_folder, model_load_error
 
-    models_dir = Path(cfg.models.dir) if cfg.models.dir else default_models_dir()
-    try:
-        path = resolve_embedding_model(cfg.models.embedding, models_dir)
-    except (ModelMissing, ModelError) as err:
-        raise _user_error(str(err)) from None
+    path = model_folder(cfg, "embedding")
     try:
         return Embedder(
             path,
@@ -55,11 +51,7 @@ def load_embedder(cfg: Config) -> Embedder:
             max_tokens=cfg.matcher.max_tokens,
         )
     except Exception as err:  # noqa: BLE001 - torch/transformers raise many kinds
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise _user_error(
-            f"cannot load embedding model '{cfg.models.embedding}' ({first}) — "
-            "run: coach models pull --verify, or fix models.embedding in the config"
-        ) from None
+        raise model_load_error("embedding model", "embedding", cfg.models.embedding, err) from None
 
 
 def embedding_cache(embedder: Embedder) -> EmbeddingCache:
