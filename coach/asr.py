@@ -89,6 +89,40 @@ def _normalise(text: str) -> str:
     return re.sub(r"[\s\W_]+", "", text.casefold())
 
 
+_UNIT = re.compile(r"[^\W_]+", re.UNICODE)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _units(text: str) -> list[tuple[str, int]]:
+    """Comparable units with their offsets: Han characters one by one, other words whole."""
+    units = []
+    for m in _UNIT.finditer(text):
+        word = m.group()
+        if _CJK.search(word):
+            units += [(ch.casefold(), m.start() + i) for i, ch in enumerate(word)]
+        else:
+            units.append((word.casefold(), m.start()))
+    return units
+
+
+def trim_loop(text: str, min_units: int = 5) -> str:
+    """``text`` without a decode loop at its end: Whisper, greedy and without timestamps, can
+    finish a sentence and start it over ("Great. Can you give me the number? Great. Can you
+    give me the…"). A tail of at least ``min_units`` words (Han characters) that repeats the
+    stretch just before it, period for period, is cut. Shorter repeats ("no, no", 对对对) are
+    speech and stay; judge() rejects short pieces repeated many times."""
+    units = _units(text)
+    n, cut = len(units), None
+    for period in range(min_units, n - min_units + 1):
+        # the token cap may stop the loop mid-word: "…the date you ma"
+        p = n - 1 if n and units[n - 1 - period][0].startswith(units[n - 1][0]) else n
+        while p - 1 >= period and units[p - 1][0] == units[p - 1 - period][0]:
+            p -= 1
+        if n - p >= min_units and (cut is None or p < cut):
+            cut = p
+    return text if cut is None else text[: units[cut][1]].rstrip(" ,，、")
+
+
 def judge(text: str, avg_logprob: float, no_speech_prob: float, cfg: AsrConfig) -> str | None:
     """Why this decoded text is not to be trusted, or None when it is."""
     norm = _normalise(text)
@@ -244,7 +278,7 @@ class Transcriber:
             if lang == "zh"
             else " ".join(s.text.strip() for s in segments)
         )
-        text = text.strip()
+        text = trim_loop(text.strip())
         if lang == "zh":
             text = self._t2s(text)
         avg_logprob = _avg_logprob(segments) if segments else 0.0
