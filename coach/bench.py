@@ -206,3 +206,12 @@ def bench_match(cfg, runs: int, texts: int) -> None:
 if __name__ == "__main__":  # a single measured run in a fresh process (used by bench asr)
     result = one_run(Path(sys.argv[1]), float(sys.argv[2]), realtime=sys.argv[3] == "0")
     print(json.dumps(result))
+
+
+def _register() -> None:
+    from coach.bench_overlay import bench_overlay
+
+    bench.add_command(bench_overlay)
+
+
+_register()

@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import click
 import platformdirs
@@ -20,6 +21,7 @@ from coach.events import CALL, Status
 from coach.sinks import JsonlSink, TerminalView
 
 log = logging.getLogger("coach")
+T = TypeVar("T")
 
 
 class UserError(click.ClickException):
@@ -103,8 +105,37 @@ def coaching(cfg: Config, paced: bool) -> tuple[list, Callable[[], None]]:
     return [stage], watcher.stop
 
 
+def presenting(cfg: Config, view: bool, overlay: bool, feed: bool, work: Callable[[list], T]) -> T:
+    """Run ``work(sinks)`` (a call) with its screens: the terminal view when ``view``, the
+    overlay when wanted and a display exists, and the event feed other screens attach to."""
+    sinks: list = [TerminalView(board=cfg.overlay.board)] if view else []
+    if feed and cfg.overlay.feed_port:
+        from coach.feed import EventFeed, FeedError
+
+        try:
+            o = cfg.overlay
+            sinks.append(EventFeed(o.feed_host, o.feed_port, o.feed_token))
+        except FeedError as err:  # a second coach, say: this one still coaches
+            for sink in sinks:
+                sink.emit(Status(channel=CALL, t=0.0, state="warning", detail=f"{err}"))
+    if overlay and cfg.overlay.enabled:
+        try:
+            from coach import overlay as overlay_mod
+        except ImportError as err:  # Qt's system libraries missing: the terminal still works
+            log.warning("overlay unavailable (%s); terminal view only", err)
+        else:
+            if overlay_mod.display_available():
+                return overlay_mod.with_overlay(cfg.overlay, lambda extra: work([*sinks, *extra]))
+    return work(sinks)
+
+
 def replay_call(
-    cfg: Config, path: Path, realtime: bool, events: Path | None, view: bool, partials: bool = True
+    cfg: Config,
+    path: Path,
+    realtime: bool,
+    events: Path | None,
+    sinks: list,
+    partials: bool = True,
 ) -> Path:
     """Run a recorded call through the pipeline; return the events log path."""
     from dataclasses import replace
@@ -116,9 +147,6 @@ def replay_call(
         source = FileSource(path, stereo=stereo, realtime=realtime)  # type: ignore[arg-type]
     except AudioInputError as err:
         raise UserError(str(err)) from None
-    sinks: list = []
-    if view:
-        sinks.append(TerminalView())
     for sink in sinks:
         sink.emit(Status(channel=CALL, t=0.0, state="loading", detail="loading Whisper"))
     transcriber = load_transcriber(cfg)
@@ -184,7 +212,13 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 @click.pass_obj
 def demo(cfg: Config, fast: bool, no_overlay: bool) -> None:
     """Replay the bundled sample call through everything."""
-    log_path = replay_call(cfg, sample_call(), realtime=not fast, events=None, view=True)
+    log_path = presenting(
+        cfg,
+        view=True,
+        overlay=not no_overlay,
+        feed=True,
+        work=lambda sinks: replay_call(cfg, sample_call(), not fast, None, sinks),
+    )
     click.echo(f"Review this call: its events are in {log_path}")
 
 
@@ -210,7 +244,116 @@ def replay(
     no_partials: bool,
 ) -> None:
     """Run a recorded call (WAV/FLAC/MP3; stereo: left collector, right debtor)."""
-    replay_call(cfg, call_file, realtime, events, view=not quiet, partials=not no_partials)
+    presenting(
+        cfg,
+        view=not quiet,
+        overlay=not (quiet or no_overlay),
+        feed=not quiet,
+        work=lambda sinks: replay_call(cfg, call_file, realtime, events, sinks, not no_partials),
+    )
+
+
+PREVIEW = {
+    "zh": ("cash_flow", "我现在手头有点紧,这个月实在周转不开。"),
+    "en": ("check_in_mail", "The check is in the mail."),
+}
+
+
+def preview_events(cfg: Config, lang: str) -> list:
+    """What a call looks like on the overlay: both channels listening and one card (from the
+    real phrasebank), to place and size the window before a call."""
+    from coach.events import CallStarted, Card
+    from coach.match_cli import load_phrasebank
+    from coach.phrasebank import card_texts
+
+    category, said = PREVIEW[lang]
+    texts = card_texts(load_phrasebank(cfg), category, lang, cfg.matcher.stage)
+    return [
+        CallStarted(channel=CALL, t=0.0, call_id="preview", source="preview", started_at=""),
+        Card(
+            channel="debtor",
+            t=1.0,
+            utterance_id="preview",
+            start=0.0,
+            end=1.0,
+            lang=lang,
+            text=said,
+            category=category,
+            score=0.9,
+            **texts,  # type: ignore[arg-type]
+        ),
+    ]
+
+
+@cli.command("overlay")
+@click.option("--connect", "url", help="Feed of a running coach (default: from the config).")
+@click.option("--terminal", is_flag=True, help="Show the cues in this terminal, not a window.")
+@click.option(
+    "--preview", type=click.Choice(["zh", "en"]), help="Show a sample card; no coach needed."
+)
+@click.option(
+    "--screenshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --preview: save a screenshot of the screen after a second, then exit.",
+)
+@click.pass_obj
+def overlay_cmd(
+    cfg: Config, url: str | None, terminal: bool, preview: str | None, screenshot: Path | None
+) -> None:
+    """Show a running coach's cues: on a second screen, or to place the overlay (--preview)."""
+    import threading
+
+    from coach.feed import follow
+
+    if screenshot and not preview:
+        raise UserError("--screenshot goes with --preview zh|en")
+    if not terminal:
+        from coach import overlay as overlay_mod
+
+        if not overlay_mod.display_available():
+            raise UserError("no display to show a window on — use --terminal, or run on a desktop")
+    o = cfg.overlay
+    url = url or f"ws://{o.feed_host}:{o.feed_port}" + (
+        f"/?token={o.feed_token}" if o.feed_token else ""
+    )
+    stop = threading.Event()
+
+    def show(sinks: list) -> None:
+        def push(event) -> None:
+            for sink in sinks:
+                sink.emit(event)
+
+        if preview:
+            for event in preview_events(cfg, preview):
+                push(event)
+            stop.wait(1.5 if screenshot else None)
+        else:
+            follow(url, push, stop)
+
+    if terminal:
+        view = TerminalView(board=cfg.overlay.board)
+        try:
+            show([view])
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            view.close()
+        return
+    from coach import overlay as overlay_mod
+
+    try:
+        overlay_mod.with_overlay(
+            cfg.overlay,
+            show,
+            linger_s=0.0,
+            on_done=(lambda app: overlay_mod.save_screenshot(app, screenshot))
+            if screenshot
+            else None,
+        )
+    finally:
+        stop.set()
+    if screenshot:
+        click.echo(f"screenshot: {screenshot}", err=True)
 
 
 def _register_subcommands() -> None:

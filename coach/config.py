@@ -19,6 +19,7 @@ import platformdirs
 import yaml
 
 from coach.asr import AsrConfig
+from coach.board import BoardConfig
 from coach.matcher import MatcherConfig
 from coach.streaming import StreamingConfig
 from coach.vad import VadConfig
@@ -47,6 +48,30 @@ class AudioConfig:
 
 
 @dataclass(frozen=True)
+class OverlayConfig:
+    enabled: bool = True  # shown when a display exists; false: terminal view only
+    width: int = 460  # pixels; the height follows the text
+    opacity: float = 0.92
+    font_scale: float = 1.0
+    click_through: bool = False  # start click-through (toggle with the hotkey)
+    linger_s: float = 3.0  # after a replayed call ends, before the window closes
+    # pynput's syntax; global, because the overlay never has the keyboard focus
+    hotkeys: dict[str, str] = field(
+        default_factory=lambda: {
+            "dismiss": "<ctrl>+<alt>+d",
+            "pin": "<ctrl>+<alt>+p",
+            "recall": "<ctrl>+<alt>+r",
+            "click_through": "<ctrl>+<alt>+t",
+        }
+    )
+    # the event feed other screens attach to (coach overlay --connect); port 0: none
+    feed_host: str = "127.0.0.1"
+    feed_port: int = 47100
+    feed_token: str = ""  # required when feed_host is not loopback
+    board: BoardConfig = field(default_factory=BoardConfig)
+
+
+@dataclass(frozen=True)
 class Config:
     models: ModelsConfig = field(default_factory=ModelsConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -54,6 +79,7 @@ class Config:
     asr: AsrConfig = field(default_factory=AsrConfig)
     streaming: StreamingConfig = field(default_factory=StreamingConfig)
     matcher: MatcherConfig = field(default_factory=MatcherConfig)
+    overlay: OverlayConfig = field(default_factory=OverlayConfig)
     events_dir: str | None = None
 
 
@@ -100,6 +126,8 @@ def _build(cls: type, data: dict[str, Any], origin: str, prefix: str):
             if not isinstance(value, dict):
                 raise ConfigError(f"{origin}: '{name}' must be a mapping")
             kwargs[key] = _build(type(default), value, origin, f"{name}.")
+        elif isinstance(default, dict) and isinstance(value, dict):
+            kwargs[key] = {**default, **value}  # e.g. one hotkey changed, the others kept
         elif isinstance(default, tuple) and isinstance(value, list):
             kwargs[key] = tuple(value)
         else:

@@ -203,6 +203,33 @@ class Card(Event):
     replaces: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cue(Event):
+    """A delivery prompt for the collector: slow down, pause and count to five, pin down the
+    promise (``channel`` is the side whose speech raised it; ids from phrasebank/cues.yaml)."""
+
+    type: ClassVar[str] = "cue"
+    cue: str
+    text: str  # what the overlay shows, in the call's language
+    lang: str = ""
+    countdown_s: float | None = None  # a visible countdown, e.g. five seconds of silence
+    detail: str = ""  # the measurement behind it, e.g. "212 wpm"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert(Event):
+    """A compliance alert: the collector must stop or correct something now. The overlay shows
+    it above everything else (``channel`` is the side whose words raised it)."""
+
+    type: ClassVar[str] = "alert"
+    rule: str
+    severity: Literal["stop", "warn", "note"]
+    text: str  # the rule's short alert text, in the call's language
+    lang: str = ""
+    basis: str = ""  # the legal basis the rule cites
+    utterance_id: str | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -217,6 +244,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Utterance,
         SpeechDiscarded,
         Card,
+        Cue,
+        Alert,
     )
 }
 
@@ -245,6 +274,7 @@ def from_json(line: str) -> Event:
 
 __all__ = [
     "CALL",
+    "Alert",
     "CHANNELS",
     "EVENT_TYPES",
     "SAMPLE_RATE",
@@ -253,6 +283,7 @@ __all__ = [
     "CallStarted",
     "Card",
     "Channel",
+    "Cue",
     "Event",
     "Partial",
     "SpeechDiscarded",

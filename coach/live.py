@@ -28,7 +28,7 @@ import click
 import numpy as np
 
 from coach.audio import Resampler, to_int16
-from coach.events import SAMPLE_RATE, AudioChunk, Channel, Event, Status
+from coach.events import CALL, SAMPLE_RATE, AudioChunk, Channel, Event, Status
 
 _OPEN_LOCK = threading.Lock()  # PULSE_SOURCE is process-wide: open one stream at a time
 
@@ -313,9 +313,9 @@ def devices() -> None:
 @click.pass_obj
 def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> None:
     """Coach a live call: capture both sides until Ctrl-C."""
-    from coach.cli import UserError, calls_dir, coaching, load_transcriber
+    from coach.cli import UserError, calls_dir, coaching, load_transcriber, presenting
     from coach.pipeline import Call
-    from coach.sinks import JsonlSink, TerminalView
+    from coach.sinks import JsonlSink
 
     audio = cfg.audio
     try:
@@ -328,14 +328,21 @@ def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> 
         )
     except DeviceError as err:
         raise UserError(str(err)) from None
-    sinks: list = [] if quiet else [TerminalView()]
-    transcriber = load_transcriber(cfg)
-    listeners, stop_listeners = coaching(cfg, paced=True)
-    call = Call(transcriber, listeners=listeners, vad=cfg.vad, streaming=cfg.streaming)
-    log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
-    call.sinks = [*sinks, JsonlSink(log_path)]
-    try:
-        report = call.run(source, lockstep=False)
-    finally:
-        stop_listeners()
-    click.echo(f"{report.audio_s:.1f} s captured ({report.reason}); events: {log_path}", err=True)
+
+    def coach_call(sinks: list) -> None:
+        for sink in sinks:
+            sink.emit(Status(channel=CALL, t=0.0, state="loading", detail="loading the models"))
+        transcriber = load_transcriber(cfg)
+        listeners, stop_listeners = coaching(cfg, paced=True)
+        call = Call(transcriber, listeners=listeners, vad=cfg.vad, streaming=cfg.streaming)
+        log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
+        call.sinks = [*sinks, JsonlSink(log_path)]
+        try:
+            report = call.run(source, lockstep=False)
+        finally:
+            stop_listeners()
+        click.echo(
+            f"{report.audio_s:.1f} s captured ({report.reason}); events: {log_path}", err=True
+        )
+
+    presenting(cfg, view=not quiet, overlay=not (quiet or no_overlay), feed=True, work=coach_call)

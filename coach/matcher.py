@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coach.phrasebank import Category, Phrasebank
+from coach.phrasebank import Category, Phrasebank, card_texts
 
 log = logging.getLogger(__name__)
 
@@ -237,14 +237,4 @@ class Matcher:
 
     def card_texts(self, decision: Decision) -> dict[str, object]:
         """The card's words for a matched decision, in the utterance's language."""
-        cat = self.category(decision.category or "")
-        lang = decision.lang
-        cue = self.phrasebank.cues.get(cat.cue or "")
-        return {
-            "title": cat.in_lang(cat.title, lang),
-            "rebuttal": cat.rebuttal_for(lang, self.cfg.stage),
-            "follow_up": cat.in_lang(cat.follow_up, lang),
-            "cue": cat.cue,
-            "cue_text": cue.text.get(lang, "") if cue else "",
-            "countdown_s": cue.countdown_s if cue else None,
-        }
+        return card_texts(self.phrasebank, decision.category or "", decision.lang, self.cfg.stage)

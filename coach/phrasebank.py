@@ -320,3 +320,17 @@ def load(root: str | Path) -> Phrasebank:
 def default_root() -> Path:
     """The phrasebank shipped with the coach (the repository's ``phrasebank/``)."""
     return Path(__file__).resolve().parent.parent / "phrasebank"
+
+
+def card_texts(book: Phrasebank, category: str, lang: str, stage: str | None) -> dict[str, object]:
+    """A card's words for ``category`` in ``lang``: title, rebuttal, follow-up and paired cue."""
+    cat = book.categories[category]
+    cue = book.cues.get(cat.cue or "")
+    return {
+        "title": cat.in_lang(cat.title, lang),
+        "rebuttal": cat.rebuttal_for(lang, stage),
+        "follow_up": cat.in_lang(cat.follow_up, lang),
+        "cue": cat.cue,
+        "cue_text": cue.text.get(lang, "") if cue else "",
+        "countdown_s": cue.countdown_s if cue else None,
+    }

@@ -1,8 +1,13 @@
-"""Where events go: a JSON-lines log and the terminal view of the two-sided transcript."""
+"""Where events go: a JSON-lines log and the terminal view of the two-sided transcript.
+
+The terminal view shows the same cues as the overlay: both draw the frames of a
+:class:`coach.board.Board`, so priority, hold and countdown are decided in one place.
+"""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -11,10 +16,13 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from coach.board import Board, BoardConfig, Frame
 from coach.events import (
+    Alert,
     CallEnded,
     CallStarted,
     Card,
+    Cue,
     Event,
     Partial,
     SpeechDiscarded,
@@ -56,27 +64,33 @@ class TerminalView:
     utterance, which is what a log reader wants.
     """
 
-    def __init__(self, console: Console | None = None, rows: int = 14) -> None:
+    def __init__(
+        self,
+        console: Console | None = None,
+        rows: int = 14,
+        board: BoardConfig | None = None,
+        clock=time.monotonic,
+    ) -> None:
         self.console = console or Console(stderr=False)
+        self.board = Board(board)
+        self._clock = clock
         self._rows = rows
         self._lines: list[tuple[float, str, Text]] = []
         self._partials: dict[str, Partial] = {}
-        self._status = "starting"
-        self._card: Card | None = None
+        self._printed: tuple | None = None  # the last cue printed in log mode
         self._live: Live | None = None
         if self.console.is_terminal:
-            self._live = Live(
-                self._render(), console=self.console, refresh_per_second=8, transient=False
-            )
+            # auto-refresh redraws the cue panel, so countdowns and fades move between events
+            self._live = Live(self, console=self.console, refresh_per_second=4, transient=False)
             self._live.start()
 
     def emit(self, event: Event) -> None:
+        self.board.push(event, self._clock())
         if isinstance(event, CallStarted):
             self._print(Text(f"call {event.call_id}: {event.source}", style="bold"))
         elif isinstance(event, Status):
-            self._status = f"{event.channel}: {event.state} {event.detail}".strip()
             if event.state in ("warning", "lost", "recovered"):
-                self._print(Text(f"! {self._status}", style="magenta"))
+                self._print(Text(f"! {event.channel}: {event.state} {event.detail}", "magenta"))
         elif isinstance(event, Partial):
             self._partials[event.channel] = event
         elif isinstance(event, Utterance):
@@ -90,16 +104,18 @@ class TerminalView:
             self._lines.append((event.start, event.channel, line))
             if self._live is None:
                 self._print(line)
-        elif isinstance(event, Card):
-            self._card = event
-            if self._live is None:
-                self._print(self._card_text(event))
+        elif isinstance(event, Card | Cue | Alert) and self._live is None:
+            frame = self.board.frame(self._clock())
+            shown = (frame.kind, frame.title, frame.body)
+            if frame.kind and shown != self._printed:  # what the overlay now shows
+                self._printed = shown
+                self._print(frame_text(frame))
         elif isinstance(event, SpeechDiscarded):
             self._partials.pop(event.channel, None)
         elif isinstance(event, CallEnded):
             self._print(Text(f"call ended at {_stamp(event.t)} ({event.reason})", style="bold"))
         if self._live is not None:
-            self._live.update(self._render())
+            self._live.refresh()
 
     def close(self) -> None:
         if self._live is not None:
@@ -109,7 +125,7 @@ class TerminalView:
     def _print(self, text: Text) -> None:
         (self._live.console if self._live else self.console).print(text)
 
-    def _render(self) -> Group:
+    def __rich__(self) -> Group:
         table = Table.grid(expand=True, padding=(0, 1))
         table.add_column("collector", ratio=1)
         table.add_column("debtor", ratio=1)
@@ -120,25 +136,43 @@ class TerminalView:
         for channel, partial in self._partials.items():
             pending[0 if channel == "collector" else 1] = Text(f"… {partial.text}", style="dim")
         table.add_row(*pending)
+        frame = self.board.frame(self._clock())
         parts: list = [table]
-        if self._card is not None:
-            parts.append(self._card_text(self._card))
-        return Group(*parts, Text(self._status, style="dim"))
+        if frame.kind:
+            parts.append(frame_text(frame))
+        return Group(*parts, Text(f"● {frame.status}", style=STATUS_STYLE[frame.status_level]))
 
-    @staticmethod
-    def _card_text(card: Card) -> Text:
-        """A rebuttal card in a few lines: what was heard, what to say, what to ask, how."""
-        text = Text.assemble(
-            (f"▶ {card.title} ", "bold green"),
-            (f"[{card.category} {card.score:.2f}{'' if card.final else ', partial'}]\n", "dim"),
-            ("  say: ", "dim"),
-            (card.rebuttal + "\n", "bold"),
-            ("  ask: ", "dim"),
-            card.follow_up,
-        )
-        if card.cue_text:
-            text.append(f"\n  ⏸ {card.cue_text}", style="magenta")
+
+STATUS_STYLE = {"ok": "green", "loading": "dim", "warn": "yellow", "error": "bold red"}
+
+
+def frame_text(frame: Frame) -> Text:
+    """One board frame as a few terminal lines, the same content the overlay draws."""
+    if frame.kind == "alert":
+        head = ("STOP" if frame.severity == "stop" else "CAREFUL") + f" · {frame.title}"
+        text = Text.assemble((f"■ {head} ", "bold white on red"), (f" {frame.tag}\n", "dim"))
+        text.append(f"  {frame.body}", style="bold red")
         return text
+    if frame.kind == "cue":
+        text = Text.assemble(("◆ ", "yellow"), (frame.body, "bold yellow"))
+        if frame.tag:
+            text.append(f"  ({frame.tag})", style="dim")
+    else:
+        text = Text.assemble(
+            (f"▶ {frame.title} ", "bold green"),
+            (f"[{frame.tag}]\n", "dim"),
+            ("  say: ", "dim"),
+            (frame.body + "\n", "bold"),
+            ("  ask: ", "dim"),
+            frame.follow_up,
+        )
+        if frame.cue_text:
+            text.append(f"\n  ⏸ {frame.cue_text}", style="yellow")
+    if frame.countdown:
+        text.append(f"  {frame.countdown}", style="bold yellow")
+    if frame.pinned:
+        text.append("  (pinned)", style="dim")
+    return text
 
 
 def default_console() -> Console:

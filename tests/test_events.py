@@ -56,6 +56,17 @@ def test_every_event_round_trips_through_json():
             cue_text="停顿——数到五",
             countdown_s=5.0,
         ),
+        ev.Cue(channel="collector", t=3.0, cue="slow_down", text="放慢语速", detail="6.1 字/秒"),
+        ev.Alert(
+            channel="collector",
+            t=4.0,
+            rule="cn.impersonation",
+            severity="stop",
+            text="不得冒充公检法",
+            lang="zh",
+            basis="催收工作指引",
+            utterance_id="c2",
+        ),
         ev.CallEnded(channel="call", t=9.0, call_id="c1"),
     ]
     assert {type(s) for s in samples} == set(ev.EVENT_TYPES.values())
