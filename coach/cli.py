@@ -116,6 +116,7 @@ def presenting(cfg: Config, view: bool, overlay: bool, feed: bool, work: Callabl
             o = cfg.overlay
             sinks.append(EventFeed(o.feed_host, o.feed_port, o.feed_token))
         except FeedError as err:  # a second coach, say: this one still coaches
+            log.warning("%s", err)
             for sink in sinks:
                 sink.emit(Status(channel=CALL, t=0.0, state="warning", detail=f"{err}"))
     if overlay and cfg.overlay.enabled:

@@ -114,6 +114,31 @@ def find_device(spec: str) -> Device:
     )
 
 
+class SignalWatch:
+    """Notices a channel with no signal at all (a muted microphone, the wrong monitor source):
+    a peak under ``floor`` for ``after_s`` is ``silent``, and sound again is ``listening``.
+    Speech pauses never get there: a live line carries noise far above -70 dBFS."""
+
+    def __init__(self, floor: float = 10 ** (-70 / 20), after_s: float = 30.0) -> None:
+        self.floor, self.after_s = floor, after_s
+        self._since: dict[str, float] = {}  # channel -> when its signal was last above the floor
+        self._silent: set[str] = set()
+
+    def feed(self, channel: str, peak: float, now: float) -> str | None:
+        """The channel's new state when it changes, else None."""
+        if peak >= self.floor:
+            self._since[channel] = now
+            if channel in self._silent:
+                self._silent.discard(channel)
+                return "listening"
+            return None
+        since = self._since.setdefault(channel, now)
+        if channel not in self._silent and now - since >= self.after_s:
+            self._silent.add(channel)
+            return "silent"
+        return None
+
+
 class _Capture(threading.Thread):
     """Reads one device and maps its input channels to call channels."""
 
@@ -130,6 +155,7 @@ class _Capture(threading.Thread):
         self.began, self.stopped = began, stop
         self.emitted = 0  # 16 kHz samples handed on per channel
         self.blocks: queue.Queue = queue.Queue(maxsize=500)
+        self.watch = SignalWatch()
 
     def _callback(self, indata, frames, time_info, status) -> None:
         with contextlib.suppress(queue.Full):  # nothing else on PortAudio's thread
@@ -149,6 +175,14 @@ class _Capture(threading.Thread):
         self.emitted += len(block)
         for i, channel in enumerate(self.mapping.values()):
             self.out.put(AudioChunk(channel, start, to_int16(block[:, i])))
+
+    def _watch_signal(self, block: np.ndarray) -> None:
+        now = self._now_s()
+        for i, channel in enumerate(self.mapping.values()):
+            state = self.watch.feed(channel, float(np.abs(block[:, i]).max()), now)
+            if state is not None:
+                detail = "no signal — is it muted?" if state == "silent" else self.device.name
+                self.out.put(Status(channel=channel, t=round(now, 3), state=state, detail=detail))
 
     def _status(self, state: str, detail: str) -> None:
         for channel in self.mapping.values():
@@ -207,6 +241,7 @@ class _Capture(threading.Thread):
                 out = resample(block[:, columns])
                 if len(out):
                     self._hand_on(out)
+                    self._watch_signal(out)
 
 
 class LiveSource:
