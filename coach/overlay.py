@@ -14,6 +14,7 @@ an idle call costs no timer ticks at all.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -360,7 +361,9 @@ def with_overlay(
             outcome["result"] = work([sink])
         except BaseException as err:  # noqa: BLE001 - re-raised on the main thread
             outcome["error"] = err
-        done.finished.emit()
+        # after Ctrl-C the loop and its objects may be gone before the call thread ends
+        with contextlib.suppress(RuntimeError):
+            done.finished.emit()
 
     threading.Thread(target=run, name="call", daemon=True).start()
     interrupted = _quit_on_sigint(app)
