@@ -119,15 +119,21 @@ def presenting(cfg: Config, view: bool, overlay: bool, feed: bool, work: Callabl
             log.warning("%s", err)
             for sink in sinks:
                 sink.emit(Status(channel=CALL, t=0.0, state="warning", detail=f"{err}"))
-    if overlay and cfg.overlay.enabled:
-        try:
-            from coach import overlay as overlay_mod
-        except ImportError as err:  # Qt's system libraries missing: the terminal still works
-            log.warning("overlay unavailable (%s); terminal view only", err)
-        else:
-            if overlay_mod.display_available():
-                return overlay_mod.with_overlay(cfg.overlay, lambda extra: work([*sinks, *extra]))
-    return work(sinks)
+    try:
+        if overlay and cfg.overlay.enabled:
+            try:
+                from coach import overlay as overlay_mod
+            except ImportError as err:  # Qt's system libraries missing: the terminal still works
+                log.warning("overlay unavailable (%s); terminal view only", err)
+            else:
+                if overlay_mod.display_available():
+                    return overlay_mod.with_overlay(
+                        cfg.overlay, lambda extra: work([*sinks, *extra])
+                    )
+        return work(sinks)
+    finally:  # the call closes them when it ran; an error before it must not leave them open
+        for sink in sinks:
+            sink.close()
 
 
 def replay_call(
