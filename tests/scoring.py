@@ -95,3 +95,14 @@ def corpus_error(scores: list[TurnScore], lang: str) -> float:
         joined = ("" if lang == "zh" else " ").join(u["text"] for u in s.finals)
         hyps.append(normalise(joined, lang) or "∅")
     return jiwer.cer(refs, hyps) if lang == "zh" else jiwer.wer(refs, hyps)
+
+
+def error_report(scores: list[TurnScore]) -> tuple[float, float, dict]:
+    """CER (zh), WER (en) and a per-turn report to print and to show when a bound fails."""
+    cer, wer = corpus_error(scores, "zh"), corpus_error(scores, "en")
+    report = {
+        "cer_zh": round(cer, 3),
+        "wer_en": round(wer, 3),
+        "turns": [(s.turn["text"], [u["text"] for u in s.finals], s.error) for s in scores],
+    }
+    return cer, wer, report

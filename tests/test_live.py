@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SAMPLE, SAMPLE_REF
-from tests.scoring import assign, corpus_error, load_reference
+from tests.scoring import assign, error_report, load_reference
 from tests.test_replay import MAX_CER_ZH, MAX_WER_EN
 
 pytestmark = pytest.mark.live
@@ -123,12 +123,7 @@ def test_live_capture_from_a_monitor_source(pulse, tmp_path, whisper_path):
     assert stray == []
     for s in scores:
         assert len(s.finals) == 1, (s.turn["text"], [u["text"] for u in s.finals])
-    cer, wer = corpus_error(scores, "zh"), corpus_error(scores, "en")
-    report = {
-        "cer_zh": round(cer, 3),
-        "wer_en": round(wer, 3),
-        "turns": [(s.turn["text"], [u["text"] for u in s.finals], s.error) for s in scores],
-    }
+    cer, wer, report = error_report(scores)
     print(json.dumps(report, ensure_ascii=False, indent=1))
     assert cer <= MAX_CER_ZH and wer <= MAX_WER_EN, report
     assert any(e["type"] == "partial" for e in events)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -192,7 +193,7 @@ def test_display_detection(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
-    assert overlay.display_available() is (os.sys.platform in ("win32", "darwin"))
+    assert overlay.display_available() is (sys.platform in ("win32", "darwin"))
     monkeypatch.setenv("DISPLAY", ":0")
     assert overlay.display_available()
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import SAMPLE, SAMPLE_REF
-from tests.scoring import assign, corpus_error, load_reference
+from tests.scoring import assign, error_report, load_reference
 from tests.test_cli import coach
 
 pytestmark = pytest.mark.models
@@ -40,12 +40,7 @@ def test_each_turn_gives_exactly_one_final_on_its_channel(replay):
 def test_transcripts_match_the_script(replay):
     events, ref = replay
     scores, _ = assign(ref["turns"], [e for e in events if e["type"] == "utterance"])
-    cer, wer = corpus_error(scores, "zh"), corpus_error(scores, "en")
-    report = {
-        "cer_zh": round(cer, 3),
-        "wer_en": round(wer, 3),
-        "turns": [(s.turn["text"], [u["text"] for u in s.finals], s.error) for s in scores],
-    }
+    cer, wer, report = error_report(scores)
     print(json.dumps(report, ensure_ascii=False, indent=1))
     assert cer <= MAX_CER_ZH and wer <= MAX_WER_EN, report
 
