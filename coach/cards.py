@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach import phrasebank as pb
-from coach.events import CALL, Card, Event, Partial, Status, Utterance
+from coach.events import CALL, Card, Event, Partial, Status, Unmatched, Utterance
 from coach.matcher import Decision, Matcher
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,32 @@ class CardStage:
 
     def _on_final(self, event: Utterance, state: _Shown) -> Card | None:
         began = time.perf_counter()
-        decision = self._matcher().decide([event.text], [event.lang])[0]
+        matcher = self._matcher()
+        decision = matcher.decide([event.text], [event.lang])[0]
         if decision.category is None:
-            return None
+            return self._near_miss(event, decision, state, matcher.cfg.near_miss)
         return self._show(event, decision, state, final=True, began=began)
+
+    @staticmethod
+    def _near_miss(
+        event: Utterance, decision: Decision, state: _Shown, bound: float
+    ) -> Unmatched | None:
+        """An utterance the matcher rejected although its best excuse category still scored
+        ``bound`` or more (unless a partial of it already got a card): QA should hear it."""
+        if state.card or decision.best is None or decision.score < bound:
+            return None
+        return Unmatched(
+            channel=event.channel,
+            t=event.t,
+            utterance_id=event.utterance_id,
+            start=event.start,
+            end=event.end,
+            lang=decision.lang,
+            text=event.text,
+            best=decision.best,
+            score=round(decision.score, 4),
+            reason=decision.reason,
+        )
 
     def _show(
         self,

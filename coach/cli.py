@@ -143,11 +143,14 @@ def replay_call(
     events: Path | None,
     sinks: list,
     partials: bool = True,
+    store: bool = True,
 ) -> Path:
     """Run a recorded call through the pipeline; return the events log path."""
     from dataclasses import replace
 
     from coach.pipeline import Call
+    from coach.store.recorder import scrub
+    from coach.store_cli import recording
 
     stereo = tuple(cfg.audio.stereo)
     try:
@@ -168,7 +171,7 @@ def replay_call(
     )
     log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
     try:
-        call.sinks = [*sinks, JsonlSink(log_path)]
+        call.sinks = [*recording(cfg, store), *sinks, JsonlSink(log_path, scrub)]
     except OSError as err:
         raise UserError(f"{log_path}: cannot write the events log ({err.strerror})") from None
     try:
@@ -240,6 +243,7 @@ def demo(cfg: Config, fast: bool, no_overlay: bool) -> None:
 @click.option("--no-overlay", is_flag=True, help="Terminal view only.")
 @click.option("--quiet", is_flag=True, help="No transcript view; just the events log.")
 @click.option("--no-partials", is_flag=True, help="Final utterances only (faster replay).")
+@click.option("--no-store", is_flag=True, help="Do not record this call in the call store.")
 @click.pass_obj
 def replay(
     cfg: Config,
@@ -249,6 +253,7 @@ def replay(
     no_overlay: bool,
     quiet: bool,
     no_partials: bool,
+    no_store: bool,
 ) -> None:
     """Run a recorded call (WAV/FLAC/MP3; stereo: left collector, right debtor)."""
     presenting(
@@ -256,7 +261,9 @@ def replay(
         view=not quiet,
         overlay=not (quiet or no_overlay),
         feed=not quiet,
-        work=lambda sinks: replay_call(cfg, call_file, realtime, events, sinks, not no_partials),
+        work=lambda sinks: replay_call(
+            cfg, call_file, realtime, events, sinks, not no_partials, not no_store
+        ),
     )
 
 
@@ -368,6 +375,7 @@ def _register_subcommands() -> None:
     from coach.live import devices, run
     from coach.match_cli import match, phrasebank_cli
     from coach.models import models_cli
+    from coach.store_cli import review, store_cli, suggest
 
     cli.add_command(models_cli, "models")
     cli.add_command(bench)
@@ -375,6 +383,9 @@ def _register_subcommands() -> None:
     cli.add_command(run)
     cli.add_command(match)
     cli.add_command(phrasebank_cli)
+    cli.add_command(store_cli)
+    cli.add_command(review)
+    phrasebank_cli.add_command(suggest)
 
 
 _register_subcommands()

@@ -21,6 +21,7 @@ import yaml
 from coach.asr import AsrConfig
 from coach.board import BoardConfig
 from coach.matcher import MatcherConfig
+from coach.store.config import StoreConfig
 from coach.streaming import StreamingConfig
 from coach.vad import VadConfig
 
@@ -80,6 +81,7 @@ class Config:
     streaming: StreamingConfig = field(default_factory=StreamingConfig)
     matcher: MatcherConfig = field(default_factory=MatcherConfig)
     overlay: OverlayConfig = field(default_factory=OverlayConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
     events_dir: str | None = None
 
 

@@ -230,6 +230,24 @@ class Alert(Event):
     utterance_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unmatched(Event):
+    """Debtor words that looked like an excuse but fitted no category well enough for a card.
+
+    Shown nowhere; the store flags the moment for QA, whose verdict may teach the phrasebank.
+    """
+
+    type: ClassVar[str] = "unmatched"
+    utterance_id: str
+    start: float
+    end: float
+    lang: str
+    text: str
+    best: str  # the closest excuse category
+    score: float  # the matcher's probability of ``best``
+    reason: str  # why no card: low score / far from examples
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -246,6 +264,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Card,
         Cue,
         Alert,
+        Unmatched,
     )
 }
 
@@ -292,6 +311,7 @@ __all__ = [
     "SpeechResumed",
     "SpeechStarted",
     "Status",
+    "Unmatched",
     "Utterance",
     "from_dict",
     "from_json",

@@ -351,6 +351,8 @@ def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> 
     from coach.cli import UserError, calls_dir, coaching, load_transcriber, presenting
     from coach.pipeline import Call
     from coach.sinks import JsonlSink
+    from coach.store.recorder import scrub
+    from coach.store_cli import recording
 
     audio = cfg.audio
     try:
@@ -371,7 +373,7 @@ def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> 
         listeners, stop_listeners = coaching(cfg, paced=True)
         call = Call(transcriber, listeners=listeners, vad=cfg.vad, streaming=cfg.streaming)
         log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
-        call.sinks = [*sinks, JsonlSink(log_path)]
+        call.sinks = [*recording(cfg), *sinks, JsonlSink(log_path, scrub)]
         try:
             report = call.run(source, lockstep=False)
         finally:

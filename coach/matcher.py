@@ -48,6 +48,8 @@ class MatcherConfig:
     min_similarity: float = 0.6
     stage: str | None = None  # account stage M0..M3 for stage-specific rebuttals
     partial_min_chars: int = 4  # stable partial text shorter than this is not matched
+    # a rejected utterance whose best excuse still scores this much is flagged for QA (Unmatched)
+    near_miss: float = 0.35
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,12 @@ class Call:
 
     def _on_item(self, item: AudioChunk | Event | DecodeResult) -> None:
         if isinstance(item, AudioChunk):
+            for sink in self.sinks:  # sinks that keep audio (the store) have an audio() method
+                if keep := getattr(sink, "audio", None):
+                    try:
+                        keep(item)
+                    except Exception:  # noqa: BLE001 - a full disk must not stop the call
+                        log.exception("sink %r failed on audio", sink)
             self._dispatch(self.asr.handle(item))  # audio first: speech events cut from it
             for ev in self.vad.push(item):
                 self._emit(ev)

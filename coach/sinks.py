@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -34,7 +35,10 @@ from coach.events import (
 class JsonlSink:
     """One JSON object per line, flushed per event so a crash loses nothing already emitted."""
 
-    def __init__(self, path: str | Path | IO[str]) -> None:
+    def __init__(
+        self, path: str | Path | IO[str], transform: Callable[[Event], Event] | None = None
+    ) -> None:
+        self._transform = transform  # e.g. redaction of transcripts before they reach the disk
         if isinstance(path, str | Path):
             self._file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115
             self._owned = True
@@ -42,6 +46,8 @@ class JsonlSink:
             self._file, self._owned = path, False
 
     def emit(self, event: Event) -> None:
+        if self._transform:
+            event = self._transform(event)
         self._file.write(event.to_json() + "\n")
         self._file.flush()
 

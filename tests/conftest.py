@@ -76,3 +76,27 @@ def matcher(embedding_path):
     cfg = MatcherConfig()
     embedder = Embedder(embedding_path, prompt=cfg.prompt, max_tokens=cfg.max_tokens)
     return Matcher(pb.load(pb.default_root()), embedder, cfg, embedding_cache(embedder))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server for the session (skipped locally without the binaries; in CI,
+    where setup installs them, their absence is a failure)."""
+    from tests.pg import PgServer, binaries
+
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs PostgreSQL: scripts/setup.sh installs Debian's postgresql")
+        pytest.skip("PostgreSQL server binaries not installed")
+    server = PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """A fresh, empty store of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'calls.db'}"
+    server = request.getfixturevalue("pg_server")
+    return server.create_database(f"t_{os.urandom(6).hex()}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from coach import phrasebank as pb
 from coach.cards import CardStage, PhrasebankWatcher
-from coach.events import Card, Partial, Status, Utterance
+from coach.events import Card, Partial, Status, Unmatched, Utterance
 from coach.matcher import Decision, MatcherConfig
 from tests.test_phrasebank import make_book
 
@@ -165,3 +165,22 @@ def test_reloader_notices_become_status_events():
     stage.notify("warning", "phrasebank edit refused")
     [status] = stage.handle(partial("x", 3.0, channel="collector"))
     assert isinstance(status, Status) and status.t == 3.0 and status.state == "warning"
+
+
+class NearMissMatcher(ScriptedMatcher):
+    """Rejects everything; its best excuse scores as the table says."""
+
+    def decide(self, texts, langs=None):
+        return [
+            Decision(t, "en", None, self.table[t][1], "already_paid", 0.7, "low score")
+            for t in texts
+        ]
+
+
+def test_a_rejected_excuse_like_utterance_is_reported_unmatched():
+    matcher = NearMissMatcher({"I sent something": (None, 0.5), "okay": (None, 0.2)})
+    stage = CardStage(lambda: matcher)
+    (miss,) = stage.handle(final("I sent something", 3.0))
+    assert isinstance(miss, Unmatched)
+    assert (miss.best, miss.score, miss.reason) == ("already_paid", 0.5, "low score")
+    assert list(stage.handle(final("okay", 5.0, uid="debtor-2"))) == []  # under near_miss

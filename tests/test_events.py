@@ -67,6 +67,18 @@ def test_every_event_round_trips_through_json():
             basis="催收工作指引",
             utterance_id="c2",
         ),
+        ev.Unmatched(
+            channel="debtor",
+            t=8.5,
+            utterance_id="d3",
+            start=7.0,
+            end=8.0,
+            lang="en",
+            text="I sent something",
+            best="already_paid",
+            score=0.5,
+            reason="low score",
+        ),
         ev.CallEnded(channel="call", t=9.0, call_id="c1"),
     ]
     assert {type(s) for s in samples} == set(ev.EVENT_TYPES.values())

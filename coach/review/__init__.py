@@ -1,0 +1,1 @@
+"""The QA review web app (``coach review``)."""
