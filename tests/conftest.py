@@ -4,6 +4,7 @@ except in CI (CI=true), where a missing model is a failure: CI provisions them f
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,10 @@ from coach.events import SAMPLE_RATE, AudioChunk
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "coach" / "data" / "sample_call.flac"
 SAMPLE_REF = ROOT / "coach" / "data" / "sample_call.yaml"
+
+# Calls replayed by the tests (and their audio) go to a store of the test run's own, never into
+# the user's: the store and events log live under the user data dir.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="coach-test-data-")
 
 
 def marker_chunks(channel: str, pattern: list[tuple[float, bool]], block_s: float = 0.06):
