@@ -229,7 +229,12 @@ def demo(cfg: Config, fast: bool, no_overlay: bool) -> None:
         feed=True,
         work=lambda sinks: replay_call(cfg, sample_call(), not fast, None, sinks),
     )
-    click.echo(f"Review this call: its events are in {log_path}")
+    review = (
+        f"coach review, then http://127.0.0.1:47200/calls/{log_path.stem}"
+        if cfg.store.enabled
+        else "the store is off (store.enabled)"
+    )
+    click.echo(f"Events: {log_path}\nReview this call: {review}")
 
 
 @cli.command()

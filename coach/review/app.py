@@ -214,9 +214,9 @@ def _transcript(call: dict) -> list[dict]:
     carded = {s["utterance_id"] for s in call["shown"] if s["kind"] == "card"}
     rows = [
         {
-            "kind": "utterance",
-            "t": u["start"],
             **u,
+            "kind": "utterance",
+            "t": u["start"],  # when it was said (the row's own "t" is when it was transcribed)
             "carded": u["utterance_id"] in carded,
             "verdict": verdicts.get((u["utterance_id"], None)),
         }
