@@ -42,24 +42,44 @@ def tone(seconds: float, start: float, channel: str = "debtor") -> list[AudioChu
 
 
 def utt(channel: str, uid: str, start: float, end: float, said: str, lang: str = "en"):
-    return Utterance(channel=channel, t=end + 0.5, utterance_id=uid, start=start, end=end,
-                     lang=lang, text=said)
+    return Utterance(
+        channel=channel, t=end + 0.5, utterance_id=uid, start=start, end=end, lang=lang, text=said
+    )
 
 
 def card(uid: str, category: str, score: float, start: float, end: float) -> Card:
-    return Card(channel="debtor", t=end + 0.6, utterance_id=uid, start=start, end=end, lang="en",
-                text="the check is in the mail", category=category, title="Check in the mail",
-                score=score, rebuttal="Which day did you mail it?", follow_up="The check number?")
+    return Card(
+        channel="debtor",
+        t=end + 0.6,
+        utterance_id=uid,
+        start=start,
+        end=end,
+        lang="en",
+        text="the check is in the mail",
+        category=category,
+        title="Check in the mail",
+        score=score,
+        rebuttal="Which day did you mail it?",
+        follow_up="The check number?",
+    )
 
 
-def record_call(store: Store, tmp_path, call_id: str = "c1", started: str | None = None,
-                collector: str = "amy") -> Store:
+def record_call(
+    store: Store, tmp_path, call_id: str = "c1", started: str | None = None, collector: str = "amy"
+) -> Store:
     """A 20 s call: a card number read out, a confident card, a weak card, a cue, an alert, an
     excuse that matched nothing, and a 12+ s silence."""
     cfg = StoreConfig(collector=collector, audio_dir=str(tmp_path / "audio"))
     rec = CallRecorder(store, cfg)
-    rec.emit(CallStarted(channel="call", t=0.0, call_id=call_id, source="test.wav",
-                         started_at=started or "2026-11-20T09:00:00+00:00"))
+    rec.emit(
+        CallStarted(
+            channel="call",
+            t=0.0,
+            call_id=call_id,
+            source="test.wav",
+            started_at=started or "2026-11-20T09:00:00+00:00",
+        )
+    )
     for chunk in tone(2.0, 0.0):
         rec.audio(chunk)
     rec.emit(SpeechStarted(channel="debtor", t=0.3, start=0.1))
@@ -75,11 +95,30 @@ def record_call(store: Store, tmp_path, call_id: str = "c1", started: str | None
     rec.emit(utt("debtor", "d3", 19.6, 19.9, "I sent something"))
     rec.emit(card("d3", "already_paid", 0.6, 19.6, 19.9))
     rec.emit(Cue(channel="collector", t=19.0, cue="slow_down", text="Slow down", detail="210 wpm"))
-    rec.emit(Alert(channel="collector", t=19.2, rule="us.threat_arrest", severity="stop",
-                   text="Never threaten arrest", utterance_id="c1"))
-    rec.emit(Unmatched(channel="debtor", t=20.0, utterance_id="d3", start=19.6, end=19.9,
-                       lang="en", text="I sent something", best="already_paid", score=0.5,
-                       reason="low score"))
+    rec.emit(
+        Alert(
+            channel="collector",
+            t=19.2,
+            rule="us.threat_arrest",
+            severity="stop",
+            text="Never threaten arrest",
+            utterance_id="c1",
+        )
+    )
+    rec.emit(
+        Unmatched(
+            channel="debtor",
+            t=20.0,
+            utterance_id="d3",
+            start=19.6,
+            end=19.9,
+            lang="en",
+            text="I sent something",
+            best="already_paid",
+            score=0.5,
+            reason="low score",
+        )
+    )
     rec.emit(CallEnded(channel="call", t=20.0, call_id=call_id))
     return store
 
@@ -148,8 +187,15 @@ def test_list_filters_and_counts(store_url, tmp_path):
     record_call(store, tmp_path, "a", "2026-11-01T10:00:00+00:00", "amy")
     record_call(store, tmp_path, "b", "2026-11-10T10:00:00+00:00", "bo")
     rec = CallRecorder(store, StoreConfig(collector="bo", keep_audio=False))
-    rec.emit(CallStarted(channel="call", t=0.0, call_id="calm", source="x",
-                         started_at="2026-11-15T10:00:00+00:00"))
+    rec.emit(
+        CallStarted(
+            channel="call",
+            t=0.0,
+            call_id="calm",
+            source="x",
+            started_at="2026-11-15T10:00:00+00:00",
+        )
+    )
     rec.emit(utt("collector", "u", 0.0, 2.0, "Hello, this is Bo from the bank."))
     rec.emit(CallEnded(channel="call", t=3.0, call_id="calm"))
 
@@ -213,3 +259,16 @@ def test_bad_store_url_is_one_line():
     with pytest.raises(StoreError, match="check store.url") as err:
         Store.open("postgresql://nobody@127.0.0.1:1/none")
     assert "\n" not in str(err.value)
+
+
+def test_a_database_lost_mid_call_does_not_stop_the_recorder(tmp_path, caplog):
+    store = Store.open(f"sqlite:///{tmp_path / 'calls.db'}")
+    rec = CallRecorder(store, StoreConfig(keep_audio=False))
+    rec.emit(CallStarted(channel="call", t=0.0, call_id="x", source="live", started_at=""))
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE utterances"))  # as good as a server gone away
+    rec.emit(utt("debtor", "d1", 0.0, 1.0, "hello"))
+    rec.emit(utt("debtor", "d2", 1.0, 2.0, "hello again"))  # not tried again
+    rec.emit(CallEnded(channel="call", t=3.0, call_id="x"))
+    assert rec.failed
+    assert any("call store failed" in r.message for r in caplog.records)

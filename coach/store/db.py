@@ -70,7 +70,9 @@ class Store:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         try:
-            engine = create_engine(url, pool_pre_ping=True)
+            # a database that does not answer must not hold a call up for long
+            extra = {"connect_args": {"connect_timeout": 3}} if "postgresql" in url else {}
+            engine = create_engine(url, pool_pre_ping=True, **extra)
         except (ArgumentError, NoSuchModuleError) as err:
             raise StoreError(
                 f"store url '{_where_safe(url)}' is not usable ({err}) — use "

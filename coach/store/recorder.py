@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 import soundfile as sf
+from sqlalchemy.exc import SQLAlchemyError
 
 from coach.events import (
     SAMPLE_RATE,
@@ -155,6 +156,7 @@ class CallRecorder:
         self.cfg = cfg or StoreConfig()
         self.rules = FlagRules(self.cfg.flags)
         self.call_id: str | None = None
+        self.failed = False
         self._keepers: dict[str, AudioKeeper] = {}
         self._card_rows: dict[str, int] = {}  # utterance id -> row of its card
         self._langs: set[str] = set()
@@ -169,6 +171,19 @@ class CallRecorder:
             keeper.push(AudioChunk(chunk.channel, chunk.start, chunk.samples.copy()))
 
     def emit(self, event: Event) -> None:
+        if self.failed:
+            return
+        try:
+            self._record(event)
+        except SQLAlchemyError as err:  # a database gone mid-call: stop trying, coach on
+            self.failed = True
+            first = str(getattr(err, "orig", err)).strip().splitlines()[0]
+            log.error(
+                "call store failed (%s); the call goes on and its events log keeps everything",
+                first,
+            )
+
+    def _record(self, event: Event) -> None:
         if isinstance(event, CallStarted):
             self._begin(event)
             return
