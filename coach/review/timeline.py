@@ -41,12 +41,12 @@ def timeline_svg(call: dict) -> str:
             f"<title>{escape(title)}</title></rect>"
         )
 
-    parts = []
+    parts, labels = [], []  # the lane labels go last, over the marks, so talk never hides them
     for a, b in (call.get("metrics") or {}).get("silences", []):
         parts.append(mark("silence", a, b, TOP, LANE * 2 + 4, "#eee", f"silence {b - a:.0f} s"))
     for row, channel in enumerate(("collector", "debtor")):
         y = TOP + row * (LANE + 4)
-        parts.append(f'<text x="2" y="{y + 13}" class="lane">{channel}</text>')
+        labels.append(f'<text x="2" y="{y + 13}" class="lane">{channel}</text>')
         for u in call["utterances"]:
             if u["channel"] == channel:
                 parts.append(
@@ -62,7 +62,7 @@ def timeline_svg(call: dict) -> str:
                 )
     # pace of the collector, as dots: higher is faster, the band is the comfortable range
     py, ph = TOP + 2 * (LANE + 4) + 8, 40
-    parts.append(f'<text x="2" y="{py + 12}" class="lane">pace</text>')
+    labels.append(f'<text x="2" y="{py + 12}" class="lane">pace</text>')
     for u in call["utterances"]:
         if u["channel"] != "collector":
             continue
@@ -84,5 +84,5 @@ def timeline_svg(call: dict) -> str:
     height = py + ph + 6
     return (
         f'<svg id="timeline" viewBox="0 0 {WIDTH} {height}" preserveAspectRatio="none" '
-        f'width="100%" height="{height}">{"".join(parts)}</svg>'
+        f'width="100%" height="{height}">{"".join(parts + labels)}</svg>'
     )
