@@ -20,6 +20,7 @@ import yaml
 
 from coach.asr import AsrConfig
 from coach.board import BoardConfig
+from coach.delivery.config import DeliveryConfig
 from coach.matcher import MatcherConfig
 from coach.store.config import StoreConfig
 from coach.streaming import StreamingConfig
@@ -82,6 +83,7 @@ class Config:
     matcher: MatcherConfig = field(default_factory=MatcherConfig)
     overlay: OverlayConfig = field(default_factory=OverlayConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     events_dir: str | None = None
 
 

@@ -248,6 +248,31 @@ class Unmatched(Event):
     reason: str  # why no card: low score / far from examples
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commitment(Event):
+    """A promise to pay heard in the debtor's words (``channel`` is the debtor's), as far as it
+    is known: the overlay asks the collector to confirm it back, the store keeps the last one."""
+
+    type: ClassVar[str] = "commitment"
+    utterance_id: str
+    text: str
+    amount: float | None = None
+    currency: str | None = None
+    date: str | None = None  # ISO date
+    when_text: str | None = None  # the words that gave the date
+    method: str | None = None
+    partial: bool = False
+    missing: tuple[str, ...] = ()  # of amount / date / method
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metrics(Event):
+    """The call's delivery figures so far (talk ratio, pace, cues raised …), for the store."""
+
+    type: ClassVar[str] = "metrics"
+    values: dict[str, Any]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -265,6 +290,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Cue,
         Alert,
         Unmatched,
+        Commitment,
+        Metrics,
     )
 }
 
@@ -301,9 +328,11 @@ __all__ = [
     "CallEnded",
     "CallStarted",
     "Card",
+    "Commitment",
     "Channel",
     "Cue",
     "Event",
+    "Metrics",
     "Partial",
     "SpeechDiscarded",
     "SpeechEnded",

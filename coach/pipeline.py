@@ -42,7 +42,11 @@ class Source(Protocol):
 
 
 class Listener(Protocol):
-    """A stage downstream of the transcript (matcher, delivery coach, compliance guard)."""
+    """A stage downstream of the transcript (matcher, delivery coach, compliance guard).
+
+    A stage (or sink) that also defines ``audio(chunk)`` gets every audio chunk first, on the
+    pipeline's thread, before the events cut from that audio.
+    """
 
     def handle(self, event: Event) -> Iterable[Event]: ...
 
@@ -237,12 +241,13 @@ class Call:
 
     def _on_item(self, item: AudioChunk | Event | DecodeResult) -> None:
         if isinstance(item, AudioChunk):
-            for sink in self.sinks:  # sinks that keep audio (the store) have an audio() method
-                if keep := getattr(sink, "audio", None):
+            # stages and sinks that use audio (delivery's voice level, the store) have audio()
+            for user in (*self.listeners, *self.sinks):
+                if take := getattr(user, "audio", None):
                     try:
-                        keep(item)
+                        take(item)
                     except Exception:  # noqa: BLE001 - a full disk must not stop the call
-                        log.exception("sink %r failed on audio", sink)
+                        log.exception("%r failed on audio", user)
             self._dispatch(self.asr.handle(item))  # audio first: speech events cut from it
             for ev in self.vad.push(item):
                 self._emit(ev)

@@ -79,6 +79,19 @@ def test_every_event_round_trips_through_json():
             score=0.5,
             reason="low score",
         ),
+        ev.Commitment(
+            channel="debtor",
+            t=8.6,
+            utterance_id="d4",
+            text="下周五转五百",
+            amount=500.0,
+            currency="CNY",
+            date="2026-11-27",
+            when_text="下周五",
+            method="bank_transfer",
+            missing=(),
+        ),
+        ev.Metrics(channel="call", t=8.7, values={"talk_ratio": 0.6, "cues": {"slow_down": 1}}),
         ev.CallEnded(channel="call", t=9.0, call_id="c1"),
     ]
     assert {type(s) for s in samples} == set(ev.EVENT_TYPES.values())

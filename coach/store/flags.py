@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from coach.events import Alert, Card, Cue, Event, Unmatched, Utterance
+from coach.events import Alert, Card, Commitment, Cue, Event, Metrics, Unmatched, Utterance
 
 FLAG_KINDS = {
     "low_confidence": "a card shown with low confidence",
@@ -19,6 +19,7 @@ FLAG_KINDS = {
     "talk_over": "both sides talking at once",
     "raised_voice": "a raised voice",
     "dismissed_card": "the collector dismissed a card",
+    "no_commitment": "no promise to pay captured",
 }
 
 
@@ -27,7 +28,7 @@ class FlagConfig:
     low_confidence: float = 0.85  # a card scoring under this is worth a second look
     long_silence_s: float = 12.0  # neither side speaking, between the first and last words
     talk_over_s: float = 1.5  # both sides speaking at once for this long
-    raised_voice_cues: tuple[str, ...] = ("lower_voice", "calm_down")  # cue ids (issue 5)
+    raised_voice_cues: tuple[str, ...] = ("stay_calm",)  # the delivery stage's "too loud" cue
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,17 @@ class FlagRules:
     def __init__(self, cfg: FlagConfig | None = None) -> None:
         self.cfg = cfg or FlagConfig()
         self.conversation = Conversation()
+        self._coached = False  # the delivery stage runs (it sends Metrics): promises are tracked
+        self._promised = False
 
     def on_event(self, event: Event) -> list[Flag]:
         cfg = self.cfg
         if isinstance(event, Utterance):
             self.conversation.add(event)
+        elif isinstance(event, Metrics):
+            self._coached = True
+        elif isinstance(event, Commitment):
+            self._promised = True
         elif isinstance(event, Card) and event.final and event.score < cfg.low_confidence:
             return [
                 Flag(
@@ -133,4 +140,7 @@ class FlagRules:
             Flag("talk_over", start, f"{end - start:.1f} s, {who} talked over the other side")
             for start, end, who in conv.overlaps(self.cfg.talk_over_s)
         ]
+        debtor = conv.spans.get("debtor", [])
+        if self._coached and debtor and not self._promised:  # points at the debtor's last words
+            flags.append(Flag("no_commitment", debtor[-1][0], "the call ended without a promise"))
         return flags

@@ -27,8 +27,10 @@ from coach.events import (
     CallEnded,
     CallStarted,
     Card,
+    Commitment,
     Cue,
     Event,
+    Metrics,
     Partial,
     SpeechDiscarded,
     SpeechEnded,
@@ -157,6 +159,8 @@ class CallRecorder:
         self.rules = FlagRules(self.cfg.flags)
         self.call_id: str | None = None
         self.failed = False
+        self._delivery: dict = {}
+        self._commitment: Commitment | None = None
         self._keepers: dict[str, AudioKeeper] = {}
         self._card_rows: dict[str, int] = {}  # utterance id -> row of its card
         self._langs: set[str] = set()
@@ -200,6 +204,12 @@ class CallRecorder:
             self._utterance(event, keeper)
         elif isinstance(event, Card | Cue | Alert):
             self._shown(event)
+        elif isinstance(event, Metrics):
+            self._delivery = event.values
+            self.store.update_call(self.call_id, metrics=self._metrics())
+        elif isinstance(event, Commitment):
+            self._commitment = event
+            self.store.update_call(self.call_id, commitment=_commitment_row(event))
         elif isinstance(event, CallEnded):
             self._end(event)
             return
@@ -291,6 +301,9 @@ class CallRecorder:
                     self.call_id, categories="," + ",".join(sorted(self._categories)) + ","
                 )
 
+    def _metrics(self) -> dict:
+        return {**self.rules.conversation.metrics(), "delivery": self._delivery}
+
     def _end(self, event: CallEnded) -> None:
         for flag in self.rules.at_end():
             self.store.add_flag(self.call_id, flag.kind, flag.t, flag.detail)  # type: ignore[arg-type]
@@ -309,9 +322,24 @@ class CallRecorder:
             ended_at=now_iso(),
             end_reason=event.reason,
             duration_s=event.t,
-            metrics=self.rules.conversation.metrics(),
+            metrics=self._metrics(),
         )
         self._keepers = {}
+
+
+def _commitment_row(c: Commitment) -> dict:
+    return {
+        "t": c.t,
+        "utterance_id": c.utterance_id,
+        "text": redact(c.text).text,
+        "amount": c.amount,
+        "currency": c.currency,
+        "date": c.date,
+        "when": c.when_text,
+        "method": c.method,
+        "partial": c.partial,
+        "missing": list(c.missing),
+    }
 
 
 def _utc(stamp: str) -> str:
