@@ -209,11 +209,13 @@ if __name__ == "__main__":  # a single measured run in a fresh process (used by 
 
 
 def _register() -> None:
+    from coach.bench_delivery import bench_delivery
     from coach.bench_overlay import bench_overlay
     from coach.bench_store import bench_store
 
     bench.add_command(bench_overlay)
     bench.add_command(bench_store)
+    bench.add_command(bench_delivery)
 
 
 _register()

@@ -89,20 +89,28 @@ def load_transcriber(cfg: Config):
 
 
 def coaching(cfg: Config, paced: bool) -> tuple[list, Callable[[], None]]:
-    """The listeners that coach (rebuttal cards), and a function that stops their watchers."""
-    if not cfg.matcher.enabled:
-        return [], lambda: None
-    from coach.cards import CardStage, PhrasebankWatcher
-    from coach.match_cli import build_matcher, load_embedder, load_phrasebank, phrasebank_root
+    """The listeners that coach (rebuttal cards, delivery cues), and a function that stops
+    their watchers."""
+    from coach.match_cli import load_phrasebank
 
     book = load_phrasebank(cfg)
+    stages: list = []
+    if cfg.delivery.enabled:
+        from coach.delivery import delivery_stages
+
+        stages += delivery_stages(cfg.delivery, book)
+    if not cfg.matcher.enabled:
+        return stages, lambda: None
+    from coach.cards import CardStage, PhrasebankWatcher
+    from coach.match_cli import build_matcher, load_embedder, phrasebank_root
+
     embedder = load_embedder(cfg)
     matcher = build_matcher(cfg, book, embedder)
     stage = CardStage(lambda: watcher.current, paced=paced)
     watcher = PhrasebankWatcher(
         phrasebank_root(cfg), lambda b: build_matcher(cfg, b, embedder), matcher, stage.notify
     ).start()
-    return [stage], watcher.stop
+    return [stage, *stages], watcher.stop
 
 
 def presenting(cfg: Config, view: bool, overlay: bool, feed: bool, work: Callable[[list], T]) -> T:
