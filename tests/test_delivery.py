@@ -234,3 +234,34 @@ def test_metrics_follow_each_utterance():
 def test_questions():
     assert is_question("When can you pay?") and is_question("您看今天能先还一部分吗")
     assert not is_question("I'll call you tomorrow.")
+
+
+def test_a_promise_is_confirmed_back_and_the_recap_shows_what_is_missing():
+    from coach.delivery.promise import CommitmentStage
+    from coach.events import Commitment
+
+    s = CommitmentStage(
+        lambda cue, lang: {
+            "confirm_commitment": "Confirm: {summary}",
+            "recap": "Recap: {checklist}",
+        }[cue]
+    )
+    s.handle(
+        CallStarted(
+            channel="call", t=0.0, call_id="c", source="x", started_at="2026-11-23T10:00:00+00:00"
+        )
+    )  # a Monday
+    out = s.handle(say("debtor", 10.0, 12.0, "Okay, I'll pay 500 on Friday."))
+    promise, cue = out
+    assert isinstance(promise, Commitment) and promise.amount == 500.0
+    assert promise.date == "2026-11-27" and promise.missing == ("method",)
+    assert cue.text == "Confirm: 500 · Fri 27 Nov · method?"
+    (later, _) = s.handle(say("debtor", 14.0, 15.0, "I'll pay it by card."))
+    assert (later.amount, later.method, later.missing) == (500.0, "card", ())  # parts add up
+    s.handle(say("collector", 16.0, 19.0, "I'll call you Friday to confirm it went through."))
+    (recap,) = s.handle(say("collector", 20.0, 21.0, "Thank you, goodbye."))
+    assert recap.cue == "recap"
+    assert recap.text == (
+        "Recap: ✓ amount  ✓ date  ✓ method  ✓ who calls whom  ✗ consequences stated"
+    )
+    assert recap.detail == "consequences stated"
