@@ -168,6 +168,14 @@ def review(cfg: Config, host: str, port: int, token: str | None) -> None:
         raise _user_error(f"cannot serve on {host}:{port} ({err.strerror}) — try --port") from None
 
 
+WHY = {
+    "wrong_category": "card was wrong",
+    "missed_excuse": "no card was shown",
+    "should_be_none": "a card was shown",
+}
+MASKS = ("[card]", "[ID number]", "[phone]", "[account]", "[e-mail]")
+
+
 @click.command()
 @click.option("--all", "include_used", is_flag=True, help="Include verdicts already accepted.")
 @click.option("--jsonl", is_flag=True, help="One JSON line per suggestion.")
@@ -180,13 +188,17 @@ def suggest(cfg: Config, include_used: bool, jsonl: bool, mark_used: bool) -> No
     store = open_store(cfg)
     book = load_phrasebank(cfg)
     rows = store.verdict_rows(include_used)
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str], dict[str, dict]] = defaultdict(dict)
     for v in rows:
+        if "[" in v["text"] and any(m in v["text"] for m in MASKS):
+            continue  # redacted words make a poor example
         target = "neutral" if v["verdict"] == "should_be_none" else v["category"]
-        groups[(target, v["lang"])].append(v)
-    if jsonl:
-        for (target, lang), items in groups.items():
-            for v in items:
+        groups[(target, v["lang"])].setdefault(v["text"], v)  # one line per distinct text
+    if not groups and not jsonl:
+        click.echo("no suggestions: QA has not marked any wrong or missed cards", err=True)
+    for (target, lang), items in sorted(groups.items()):
+        if jsonl:
+            for v in items.values():
                 click.echo(
                     json.dumps(
                         {
@@ -200,21 +212,14 @@ def suggest(cfg: Config, include_used: bool, jsonl: bool, mark_used: bool) -> No
                         ensure_ascii=False,
                     )
                 )
-    elif not groups:
-        click.echo("no suggestions: QA has not marked any wrong or missed cards", err=True)
-    for (target, lang), items in sorted(groups.items()) if not jsonl else ():
+            continue
         where = (
             book.categories[target].file
             if target in book.categories
             else str(Path(book.root) / "neutral.yaml")
         )
         click.echo(f"# {where} — examples.{lang}")
-        for v in items:
-            why = {
-                "wrong_category": "card was wrong",
-                "missed_excuse": "no card was shown",
-                "should_be_none": "a card was shown",
-            }[v["verdict"]]
-            click.echo(f"    - {v['text']}    # {why}; call {v['call_id']}")
+        for v in items.values():
+            click.echo(f"    - {v['text']}    # {WHY[v['verdict']]}; call {v['call_id']}")
     if mark_used:
         store.mark_used([v["id"] for v in rows])

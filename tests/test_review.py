@@ -408,20 +408,18 @@ def test_cli_phrasebank_suggest(cli_store, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     book = load(default_root())
-    assert lines == [
-        f"# {book.categories['cash_flow'].file} — examples.en",
-        "    - my card number is [card] okay    # no card was shown; call a",
+    assert lines == [  # the missed excuse held a masked card number: no use as an example
         f"# {book.categories['check_in_mail'].file} — examples.en",
         "    - I sent something    # card was wrong; call a",
     ]
+    store.add_verdict("a", "d3", "wrong_category", cards["d3"], "check_in_mail")  # twice
     result = coach("phrasebank", "suggest", "--jsonl", "--mark-used")
     got = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(g["category"], g["text"], g["verdict"]) for g in got] == [
         ("check_in_mail", "I sent something", "wrong_category"),
-        ("cash_flow", "my card number is [card] okay", "missed_excuse"),
     ]
     assert "no suggestions" in coach("phrasebank", "suggest").stderr  # taken into the YAML
-    assert len(coach("phrasebank", "suggest", "--all", "--jsonl").stdout.splitlines()) == 2
+    assert len(coach("phrasebank", "suggest", "--all", "--jsonl").stdout.splitlines()) == 1
 
 
 def test_cli_store_purge_deletes_old_calls_and_their_audio(cli_store, tmp_path):
