@@ -89,12 +89,20 @@ def load_transcriber(cfg: Config):
 
 
 def coaching(cfg: Config, paced: bool) -> tuple[list, Callable[[], None]]:
-    """The listeners that coach (rebuttal cards, delivery cues), and a function that stops
-    their watchers."""
-    from coach.match_cli import load_phrasebank
+    """The listeners that coach — rebuttal cards, the compliance guard, delivery cues — and a
+    function that stops their watchers. Cards and the guard share one embedding model."""
+    from coach.match_cli import load_embedder, load_phrasebank
 
     book = load_phrasebank(cfg)
     stages: list = []
+    embedder = load_embedder(cfg) if cfg.matcher.enabled or cfg.compliance.enabled else None
+    if cfg.compliance.enabled:
+        from coach.compliance import ComplianceError, build_compliance
+
+        try:
+            stages.append(build_compliance(cfg.compliance, embedder, paced=paced))
+        except ComplianceError as err:
+            raise UserError(f"compliance: {err}") from None
     if cfg.delivery.enabled:
         from coach.delivery import delivery_stages
 
@@ -102,9 +110,8 @@ def coaching(cfg: Config, paced: bool) -> tuple[list, Callable[[], None]]:
     if not cfg.matcher.enabled:
         return stages, lambda: None
     from coach.cards import CardStage, PhrasebankWatcher
-    from coach.match_cli import build_matcher, load_embedder, phrasebank_root
+    from coach.match_cli import build_matcher, phrasebank_root
 
-    embedder = load_embedder(cfg)
     matcher = build_matcher(cfg, book, embedder)
     stage = CardStage(lambda: watcher.current, paced=paced)
     watcher = PhrasebankWatcher(
@@ -385,6 +392,7 @@ def overlay_cmd(
 
 def _register_subcommands() -> None:
     from coach.bench import bench
+    from coach.compliance.cli import compliance_cli
     from coach.live import devices, run
     from coach.match_cli import match, phrasebank_cli
     from coach.models import models_cli
@@ -397,6 +405,7 @@ def _register_subcommands() -> None:
     cli.add_command(match)
     cli.add_command(phrasebank_cli)
     cli.add_command(store_cli)
+    cli.add_command(compliance_cli)
     cli.add_command(review)
     phrasebank_cli.add_command(suggest)
 

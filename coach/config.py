@@ -20,6 +20,7 @@ import yaml
 
 from coach.asr import AsrConfig
 from coach.board import BoardConfig
+from coach.compliance.config import ComplianceConfig
 from coach.delivery.config import DeliveryConfig
 from coach.matcher import MatcherConfig
 from coach.store.config import StoreConfig
@@ -84,6 +85,7 @@ class Config:
     overlay: OverlayConfig = field(default_factory=OverlayConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
     events_dir: str | None = None
 
 

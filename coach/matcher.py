@@ -20,6 +20,7 @@ import hashlib
 import logging
 import re
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,9 @@ def clean(text: str) -> str:
     return text[:MAX_CHARS]
 
 
+RECENT = 64  # texts whose vectors Embedder keeps
+
+
 class Embedder:
     """A sentence-transformers model that returns L2-normalised float32 vectors."""
 
@@ -115,6 +119,7 @@ class Embedder:
         self.model.max_seq_length = max_tokens
         prompts = getattr(self.model, "prompts", {}) or {}
         self.prompt = prompt if prompt in prompts else None
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self.fingerprint = hashlib.sha1(
             f"{Path(model_path).name}|{self.prompt}|{max_tokens}".encode()
         ).hexdigest()[:12]
@@ -122,6 +127,19 @@ class Embedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        # In a call the matcher and the compliance guard embed the same utterance one after the
+        # other: remember the last few texts so the second one costs nothing.
+        found = {t: self._recent[t] for t in texts if t in self._recent}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self._encode(missing), strict=True))
+            for text in missing[-RECENT:]:
+                self._recent[text] = found[text]
+            while len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return np.stack([found[t] for t in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         vecs = self.model.encode(
             texts,
             prompt_name=self.prompt,

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from coach import phrasebank as pb
@@ -100,3 +101,14 @@ def test_match_text_prints_the_card(embedding_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("check_in_mail") and "say:" in proc.stdout
+
+
+def test_the_embedder_remembers_recent_texts_without_mixing_them_up(matcher):
+    """The matcher and the guard embed the same utterance in turn; a big batch (an eval set)
+    must still come back whole and in order."""
+    embedder = matcher.embedder
+    texts = [f"line {i}" for i in range(100)] + ["line 3"]
+    vecs = embedder.encode(texts)
+    assert vecs.shape[0] == 101 and np.allclose(vecs[3], vecs[100])
+    again = embedder.encode(["line 99", "line 3"])  # one remembered, one not: same vectors
+    assert np.allclose(again[0], vecs[99], atol=1e-5) and np.allclose(again[1], vecs[3], atol=1e-5)

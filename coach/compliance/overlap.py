@@ -1,0 +1,73 @@
+"""Near-duplicate check: no eval line may be a near copy of a pack sentence the guard trains on.
+
+For every line of ``dev.jsonl`` and ``test.jsonl`` it prints the closest pack sentence (examples,
+near-misses, lawful lines, required/identity phrases) and its cosine, and for test lines also the
+closest dev line. Test lines at or above ``--max`` (default 0.95) are failures (exit 1); dev lines
+are only listed. Reads only the texts of the sets, never the guard's decisions on them.
+
+    .venv/bin/python -m coach.compliance.overlap [--max 0.95] [--show 0.9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from coach import config as config_mod
+from coach.compliance import ComplianceConfig, load_packs
+from coach.compliance.evaluate import read_lines
+from coach.compliance.packs import default_folder
+from coach.match_cli import embedding_cache, load_embedder
+from coach.matcher import clean
+
+
+def pack_sentences(cfg: ComplianceConfig) -> list[str]:
+    out: list[str] = []
+    for pack in load_packs(cfg.folder, cfg.packs):
+        out += [t for texts in pack.lawful.values() for t in texts]
+        for rule in pack.rules:
+            out += [t for t, _ in rule.phrases.texts()]
+            out += [t for texts in rule.near_misses.values() for t in texts]
+            out += [t for t, _ in rule.identity.texts()] if rule.identity else []
+    return sorted({clean(t) for t in out})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--max", type=float, default=0.95)
+    ap.add_argument("--show", type=float, default=0.9, help="also list lines above this")
+    args = ap.parse_args()
+    cfg = config_mod.load(None)
+    ccfg = getattr(cfg, "compliance", None) or ComplianceConfig()
+    embedder = load_embedder(cfg)
+    cache = embedding_cache(embedder)
+    packs = pack_sentences(ccfg)
+    P = cache.embed(embedder, packs)
+    sets = {s: [clean(x.text) for x in read_lines(default_folder() / "eval" / f"{s}.jsonl")]
+            for s in ("dev", "test")}  # fmt: skip
+    vecs = {s: cache.embed(embedder, texts) for s, texts in sets.items()}
+    cache.save()
+    failures = 0
+    for name, texts in sets.items():
+        against = [("pack", packs, P)] + (
+            [("dev", sets["dev"], vecs["dev"])] if name == "test" else []
+        )
+        worst = 0.0
+        for i, text in enumerate(texts):
+            for label, pool, M in against:
+                sims = M @ vecs[name][i]
+                j = int(np.argmax(sims))
+                worst = max(worst, float(sims[j]))
+                if sims[j] >= args.show:
+                    fail = sims[j] >= args.max and name == "test"  # dev is for tuning anyway
+                    failures += fail
+                    flag = "FAIL" if fail else "near"
+                    print(f"{flag} {name} {sims[j]:.3f} {text!r} ~ {label} {pool[j]!r}")
+        print(f"{name}: {len(texts)} lines, highest cosine to training/dev text {worst:.3f}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
