@@ -106,10 +106,13 @@ class Board:
             return True
         return False
 
-    def dismiss(self, now: float) -> None:
+    def dismiss(self, now: float) -> Item | None:
+        """Take down what is shown; return it (the store flags a dismissed card for QA)."""
         self._expire(now)
+        gone = self._shown.item if self._shown is not None else None
         self._shown, self._pending = self._under_alert, None
         self._under_alert = None
+        return gone
 
     def pin(self, now: float) -> None:
         """Pin what is shown, or unpin it (it then gets a fresh hold)."""

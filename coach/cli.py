@@ -18,7 +18,7 @@ from coach import config as config_mod
 from coach.audio import AudioInputError, FileSource
 from coach.config import Config, ConfigError
 from coach.events import CALL, Status
-from coach.sinks import JsonlSink, TerminalView
+from coach.sinks import Dismissals, JsonlSink, TerminalView
 
 log = logging.getLogger("coach")
 T = TypeVar("T")
@@ -142,8 +142,11 @@ def presenting(cfg: Config, view: bool, overlay: bool, feed: bool, work: Callabl
                 log.warning("overlay unavailable (%s); terminal view only", err)
             else:
                 if overlay_mod.display_available():
+                    dismissals = Dismissals()
                     return overlay_mod.with_overlay(
-                        cfg.overlay, lambda extra: work([*sinks, *extra])
+                        cfg.overlay,
+                        lambda extra: work([*sinks, dismissals, *extra]),
+                        on_dismiss=dismissals,
                     )
         return work(sinks)
     finally:  # the call closes them when it ran; an error before it must not leave them open
@@ -186,7 +189,7 @@ def replay_call(
     )
     log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
     try:
-        call.sinks = [*recording(cfg, store), *sinks, JsonlSink(log_path, scrub)]
+        call.sinks = [*recording(cfg, sinks, store), *sinks, JsonlSink(log_path, scrub)]
     except OSError as err:
         raise UserError(f"{log_path}: cannot write the events log ({err.strerror})") from None
     try:

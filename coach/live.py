@@ -373,7 +373,7 @@ def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> 
         listeners, stop_listeners = coaching(cfg, paced=True)
         call = Call(transcriber, listeners=listeners, vad=cfg.vad, streaming=cfg.streaming)
         log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
-        call.sinks = [*recording(cfg), *sinks, JsonlSink(log_path, scrub)]
+        call.sinks = [*recording(cfg, sinks), *sinks, JsonlSink(log_path, scrub)]
         try:
             report = call.run(source, lockstep=False)
         finally:

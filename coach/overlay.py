@@ -87,6 +87,7 @@ class OverlayWindow(QWidget):
         self.clock = clock
         self.frame = Frame()
         self.click_through = self.config.click_through
+        self.on_dismiss: Callable[[object], None] | None = None  # told what the collector took down
         self._settings = settings or QSettings("coach", "overlay")
         self._drag: QPoint | None = None
         self._timer = QTimer(self)
@@ -124,8 +125,13 @@ class OverlayWindow(QWidget):
             self.refresh()
 
     def dismiss(self) -> None:
-        self.board.dismiss(self.clock())
+        gone = self.board.dismiss(self.clock())
         self.refresh()
+        if gone is not None and self.on_dismiss is not None:
+            try:
+                self.on_dismiss(gone)
+            except Exception:  # noqa: BLE001 - a failed note must not break the window
+                log.exception("dismissal not recorded")
 
     def pin(self) -> None:
         self.board.pin(self.clock())
@@ -326,6 +332,7 @@ def with_overlay(
     work: Callable[[list], T],
     linger_s: float | None = None,
     on_done: Callable[[QApplication], None] | None = None,
+    on_dismiss: Callable[[object], None] | None = None,
 ) -> T:
     """Run ``work(sinks)`` (a call) on a worker thread while the overlay runs on this one.
 
@@ -333,6 +340,7 @@ def with_overlay(
     window has closed (``linger_s`` after the call, so the last card can still be read)."""
     app = application()
     window = OverlayWindow(config)
+    window.on_dismiss = on_dismiss
     sink = OverlaySink(window)
     window.show()
     stop_hotkeys = start_hotkeys(window)

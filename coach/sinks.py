@@ -183,3 +183,27 @@ def frame_text(frame: Frame) -> Text:
 
 def default_console() -> Console:
     return Console(file=sys.stdout)
+
+
+class Dismissals:
+    """What the collector dismissed on the overlay, passed on to whoever records the call.
+
+    It rides in the call's list of sinks (ignoring events) so that the recorder, made later for
+    the call, can find it and subscribe; the overlay calls it from the window's thread.
+    """
+
+    def __init__(self) -> None:
+        self._subscribers: list[Callable[[Event], None]] = []
+
+    def subscribe(self, take: Callable[[Event], None]) -> None:
+        self._subscribers.append(take)
+
+    def __call__(self, item: Event) -> None:
+        for take in self._subscribers:
+            take(item)
+
+    def emit(self, event: Event) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

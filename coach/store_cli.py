@@ -31,13 +31,19 @@ def open_store(cfg: Config):
         raise _user_error(str(err)) from None
 
 
-def recording(cfg: Config, enabled: bool = True) -> list:
-    """The sink that records the call into the store, unless the store is turned off."""
+def recording(cfg: Config, sinks: list, enabled: bool = True) -> list:
+    """The sink that records the call into the store, unless the store is turned off; it hears
+    of the cards the collector dismisses on the call's overlay (``Dismissals`` in ``sinks``)."""
     if not (enabled and cfg.store.enabled):
         return []
+    from coach.sinks import Dismissals
     from coach.store.recorder import CallRecorder
 
-    return [CallRecorder(open_store(cfg), cfg.store)]
+    recorder = CallRecorder(open_store(cfg), cfg.store)
+    for sink in sinks:
+        if isinstance(sink, Dismissals):
+            sink.subscribe(recorder.dismissed)
+    return [recorder]
 
 
 def _filters(f):

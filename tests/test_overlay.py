@@ -140,14 +140,19 @@ def test_priority_and_hotkey_actions(window):
     )
     assert shown(window)["title"] == "STOP · cn.impersonation"
     assert window.frame.kind == "alert"
+    dismissed: list = []
+    window.on_dismiss = dismissed.append  # the call's recorder flags a dismissed card
     window.dismiss()
     assert set(shown(window)) == {"status"}
+    assert [type(d).__name__ for d in dismissed] == ["Alert"]
     window.recall()
     assert window.body.text() == ZH_CARD.rebuttal
     window.pin()
     window.clock_.now += 120
     window.refresh()
     assert window.body.text() == ZH_CARD.rebuttal and window.status.text().endswith("· pinned")
+    window.dismiss()
+    assert dismissed[-1] is ZH_CARD
 
 
 def test_the_real_timer_runs_the_countdown_and_idles_when_nothing_moves(app, tmp_path):

@@ -3,6 +3,7 @@ pushed in, as the pipeline sends them), redaction of text and audio, filters, ve
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -272,3 +273,21 @@ def test_a_database_lost_mid_call_does_not_stop_the_recorder(tmp_path, caplog):
     rec.emit(CallEnded(channel="call", t=3.0, call_id="x"))
     assert rec.failed
     assert any("call store failed" in r.message for r in caplog.records)
+
+
+def test_a_card_the_collector_dismissed_is_flagged(store_url, tmp_path):
+    from coach.config import Config
+    from coach.sinks import Dismissals
+    from coach.store_cli import recording
+
+    cfg = dataclasses.replace(Config(), store=StoreConfig(url=store_url, keep_audio=False))
+    dismissals = Dismissals()
+    (rec,) = recording(cfg, [dismissals])
+    rec.emit(CallStarted(channel="call", t=0.0, call_id="d", source="live", started_at=""))
+    rec.emit(utt("debtor", "d2", 3.0, 5.0, "the check is in the mail"))
+    shown_card = card("d2", "check_in_mail", 0.93, 3.0, 5.0)
+    rec.emit(shown_card)
+    dismissals(shown_card)  # as the overlay's hotkey does, from its own thread
+    (flag,) = rec.store.call("d")["flags"]
+    assert (flag["kind"], flag["t"], flag["utterance_id"]) == ("dismissed_card", 3.0, "d2")
+    assert flag["shown_id"] == rec.store.call("d")["shown"][0]["id"]

@@ -219,6 +219,22 @@ class CallRecorder:
                 self.call_id, flag.kind, flag.t, flag.detail, shown_id, flag.utterance_id
             )
 
+    def dismissed(self, item: Event) -> None:
+        """The collector took a card down before its time (called from the overlay's thread)."""
+        if self.failed or self.call_id is None or not isinstance(item, Card):
+            return
+        try:
+            self.store.add_flag(
+                self.call_id,
+                "dismissed_card",
+                item.start,
+                f"{item.category} card dismissed",
+                self._card_rows.get(item.utterance_id),
+                item.utterance_id,
+            )
+        except SQLAlchemyError as err:
+            log.error("dismissal not stored (%s)", str(getattr(err, "orig", err)).splitlines()[0])
+
     def close(self) -> None:
         for keeper in self._keepers.values():
             keeper.close()
