@@ -110,11 +110,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from .amounts import _find_amounts
 from .clauses import _Clause, _is_fragment, _normalise, _split
 from .dates import _find_dates
 from .intent import _EN_PARTIAL, _ZH_PARTIAL, _analyse
 from .methods import _find_method
-from .amounts import _find_amounts
 
 __all__ = ["METHODS", "Commitment", "extract"]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .amounts import _EN_NUMWORD, _Amount, _words
 from .dates import _Date
 from .methods import _METHOD_PATTERNS
-from .amounts import _EN_NUMWORD, _Amount, _words
 
 # --- normalisation (length-preserving, so spans index the original text) ----------------------
 
