@@ -264,8 +264,11 @@ def test_bad_store_url_is_one_line():
 
 def test_a_database_lost_mid_call_does_not_stop_the_recorder(tmp_path, caplog):
     store = Store.open(f"sqlite:///{tmp_path / 'calls.db'}")
-    rec = CallRecorder(store, StoreConfig(keep_audio=False))
+    rec = CallRecorder(store, StoreConfig(audio_dir=str(tmp_path / "audio")))
     rec.emit(CallStarted(channel="call", t=0.0, call_id="x", source="live", started_at=""))
+    rec.emit(SpeechStarted(channel="debtor", t=0.2, start=0.0))
+    for chunk in tone(3.0, 0.0):  # speech held back until its transcript is known …
+        rec.audio(chunk)
     with store.engine.begin() as conn:
         conn.execute(text("DROP TABLE utterances"))  # as good as a server gone away
     rec.emit(utt("debtor", "d1", 0.0, 1.0, "hello"))
@@ -273,6 +276,10 @@ def test_a_database_lost_mid_call_does_not_stop_the_recorder(tmp_path, caplog):
     rec.emit(CallEnded(channel="call", t=3.0, call_id="x"))
     assert rec.failed
     assert any("call store failed" in r.message for r in caplog.records)
+    # … and, as it can no longer be redacted, dropped rather than written as it was
+    rec.close()
+    track = tmp_path / "audio" / "x" / "debtor.ogg"
+    assert not track.exists() or sf.info(track).duration < 0.1
 
 
 def test_a_card_the_collector_dismissed_is_flagged(store_url, tmp_path):

@@ -117,6 +117,12 @@ class AudioKeeper:
         if self._file is not None:
             self._file.close()
 
+    def discard(self) -> None:
+        """Drop what is held back (never written unredacted) and close the file."""
+        self._pending = []
+        if self._file is not None:
+            self._file.close()
+
     def _silence(self, a: float, b: float) -> None:
         self.silenced.append([round(a, 2), round(b, 2)])
         for chunk in self._pending:
@@ -160,7 +166,6 @@ class CallRecorder:
         self.call_id: str | None = None
         self.failed = False
         self._delivery: dict = {}
-        self._commitment: Commitment | None = None
         self._keepers: dict[str, AudioKeeper] = {}
         self._card_rows: dict[str, int] = {}  # utterance id -> row of its card
         self._langs: set[str] = set()
@@ -181,6 +186,9 @@ class CallRecorder:
             self._record(event)
         except SQLAlchemyError as err:  # a database gone mid-call: stop trying, coach on
             self.failed = True
+            for keeper in self._keepers.values():  # held-back audio can no longer be redacted
+                keeper.discard()
+            self._keepers = {}
             first = str(getattr(err, "orig", err)).strip().splitlines()[0]
             log.error(
                 "call store failed (%s); the call goes on and its events log keeps everything",
@@ -208,7 +216,6 @@ class CallRecorder:
             self._delivery = event.values
             self.store.update_call(self.call_id, metrics=self._metrics())
         elif isinstance(event, Commitment):
-            self._commitment = event
             self.store.update_call(self.call_id, commitment=_commitment_row(event))
         elif isinstance(event, CallEnded):
             self._end(event)
