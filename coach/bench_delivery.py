@@ -17,6 +17,7 @@ import click
 import yaml
 
 from coach.audio import FileSource
+from coach.bench_store import ms_summary
 from coach.delivery import delivery_stages
 from coach.delivery.config import DeliveryConfig
 from coach.events import (
@@ -133,17 +134,8 @@ def one_run(cfg) -> dict:
         "events": len(per_event),
         "chunks": len(per_chunk),
         "cues": cues,
-        "event": _ms(per_event),
-        "audio_chunk": _ms(per_chunk),
-    }
-
-
-def _ms(values: list[float]) -> dict:
-    values = sorted(values)
-    return {
-        "median_ms": round(statistics.median(values) * 1000, 4),
-        "p95_ms": round(values[int(0.95 * (len(values) - 1))] * 1000, 4),
-        "max_ms": round(values[-1] * 1000, 4),
+        "event": ms_summary(per_event, 4),
+        "audio_chunk": ms_summary(per_chunk, 4),
     }
 
 

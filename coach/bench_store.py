@@ -35,11 +35,13 @@ SAYINGS = [
 ]
 
 
-def _ms(values: list[float]) -> dict:
+def ms_summary(values: list[float], digits: int = 3) -> dict:
+    """Median, p95 and max of timings in seconds, as milliseconds (shared by the benchmarks)."""
     values = sorted(values)
     return {
-        "median_ms": round(statistics.median(values) * 1000, 3),
-        "p95_ms": round(values[int(0.95 * (len(values) - 1))] * 1000, 3),
+        "median_ms": round(statistics.median(values) * 1000, digits),
+        "p95_ms": round(values[int(0.95 * (len(values) - 1))] * 1000, digits),
+        "max_ms": round(values[-1] * 1000, digits),
     }
 
 
@@ -65,7 +67,7 @@ def bench_writes(url: str, n: int) -> dict:
         times.append(time.perf_counter() - began)
     rec.emit(CallEnded(channel="call", t=n * 4.0, call_id=call_id))
     store.close()
-    return {"store": store.engine.dialect.name, "utterances": n, **_ms(times)}
+    return {"store": store.engine.dialect.name, "utterances": n, **ms_summary(times)}
 
 
 def one_hour_call(store: Store) -> str:
@@ -166,7 +168,7 @@ def bench_review(runs: int) -> dict:
                 times.append(time.perf_counter() - began)
                 size = len(response.content)
                 assert response.status_code == 200, response.text[:200]
-            out[name] = {**_ms(times), "bytes": size}
+            out[name] = {**ms_summary(times), "bytes": size}
     return out
 
 

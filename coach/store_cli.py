@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 import secrets
 import sys
@@ -134,15 +133,6 @@ def export(cfg: Config, call_id, flag, since, until, collector, category, fmt, o
             out.close()
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=47200, show_default=True, type=int)
@@ -155,10 +145,11 @@ def review(cfg: Config, host: str, port: int, token: str | None) -> None:
     """Serve the QA review pages: flagged calls, transcripts, audio, verdicts."""
     import uvicorn
 
+    from coach.feed import is_loopback
     from coach.match_cli import load_phrasebank
     from coach.review.app import create_app
 
-    if not _loopback(host) and not token:
+    if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(18)
     book = load_phrasebank(cfg)
     categories = {

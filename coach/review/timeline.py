@@ -6,28 +6,20 @@ Every mark carries ``data-t`` so a click jumps the audio there.
 
 from __future__ import annotations
 
-import re
 from html import escape
+
+from coach.delivery.stage import units  # the pace the delivery coach judges
 
 WIDTH, LANE, TOP = 1000, 18, 14
 COLOURS = {"collector": "#2b7bb9", "debtor": "#d08c1a"}
-
-
-HAN = re.compile(r"[\u4e00-\u9fff]")
-WORD = re.compile(r"[A-Za-z0-9']+")
-
-
-def count_units(text: str, lang: str) -> int:
-    """Syllable-like units: Han characters for Mandarin, words for English."""
-    return len(HAN.findall(text)) if lang == "zh" else len(WORD.findall(text))
 
 
 def pace(text: str, lang: str, seconds: float) -> float | None:
     """Words per minute (en) or characters per second (zh) of one utterance."""
     if seconds < 1.0:
         return None
-    units = count_units(text, lang)
-    return units / seconds if lang == "zh" else units * 60 / seconds
+    n = units(text, lang)
+    return n / seconds if lang == "zh" else n * 60 / seconds
 
 
 def timeline_svg(call: dict) -> str:
