@@ -45,11 +45,31 @@ class PgServer:
         subprocess.run([*self.as_user, *args], check=True, capture_output=True, cwd=self.dir)
 
     def start(self) -> PgServer:
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "coach", "-A", "trust",
-                  "--no-sync", "-E", "UTF8", "--locale=C")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "coach",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", opts,
-                  "-l", str(self.dir / "log"), "-w", "start")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            opts,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
         return self
 
     def url(self, database: str = "postgres") -> str:
@@ -58,8 +78,9 @@ class PgServer:
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(self.url().replace("postgresql://", "postgresql://", 1),
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            self.url().replace("postgresql://", "postgresql://", 1), autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

@@ -46,8 +46,15 @@ def fill(store: Store, tmp_path: Path) -> Store:
     record_call(store, tmp_path, "a", "2026-11-01T10:00:00+00:00", "amy")
     record_call(store, tmp_path, "b", "2026-11-10T10:00:00+00:00", "bo")
     rec = CallRecorder(store, StoreConfig(collector="bo", keep_audio=False))
-    rec.emit(CallStarted(channel="call", t=0.0, call_id="calm", source="x.wav",
-                         started_at="2026-11-15T10:00:00+00:00"))
+    rec.emit(
+        CallStarted(
+            channel="call",
+            t=0.0,
+            call_id="calm",
+            source="x.wav",
+            started_at="2026-11-15T10:00:00+00:00",
+        )
+    )
     rec.emit(utt("debtor", "z1", 0.0, 2.0, "我下周五转五百", "zh"))
     rec.emit(CallEnded(channel="call", t=3.0, call_id="calm"))
     return store
@@ -85,9 +92,12 @@ def test_list_shows_every_call_newest_first_with_flag_counts(client):
     assert listed(page.text) == ["calm", "b", "a"]
     assert '<b id="total">3</b>' in page.text
     assert counts(page.text) == {
-        "compliance": 2, "long_silence": 2, "low_confidence": 2, "unmatched_excuse": 2
+        "compliance": 2,
+        "long_silence": 2,
+        "low_confidence": 2,
+        "unmatched_excuse": 2,
     }
-    assert '<option >amy</option><option >bo</option>' in page.text  # the collector filter
+    assert "<option >amy</option><option >bo</option>" in page.text  # the collector filter
     assert '<option value="check_in_mail" >Check is in the mail</option>' in page.text
 
 
@@ -117,7 +127,10 @@ def test_list_filters_change_the_rows(client):
 def test_list_counts_follow_the_filter_and_the_form_keeps_it(client):
     page = client.get("/?collector=bo&flag=compliance")
     assert counts(page.text) == {
-        "compliance": 1, "long_silence": 1, "low_confidence": 1, "unmatched_excuse": 1
+        "compliance": 1,
+        "long_silence": 1,
+        "low_confidence": 1,
+        "unmatched_excuse": 1,
     }
     assert '<option value="compliance" selected>' in page.text
     assert "<option selected>bo</option>" in page.text
@@ -177,8 +190,15 @@ def test_a_call_without_audio_or_flags_and_one_still_running(client, store):
     assert "我下周五转五百" in html and "no audio kept for this call" in html
     assert '<ul id="flags"><li class="muted">none</li></ul>' in html
     rec = CallRecorder(store, StoreConfig(collector="cy", keep_audio=False))
-    rec.emit(CallStarted(channel="call", t=0.0, call_id="live", source="live",
-                         started_at="2026-11-20T10:00:00+00:00"))
+    rec.emit(
+        CallStarted(
+            channel="call",
+            t=0.0,
+            call_id="live",
+            source="live",
+            started_at="2026-11-20T10:00:00+00:00",
+        )
+    )
     rec.emit(utt("collector", "u1", 0.0, 2.0, "Hello, this is Cy from the bank."))
     assert listed(client.get("/").text)[0] == "live"
     page = client.get("/calls/live")  # no metrics until it ends: the page still opens
@@ -221,16 +241,22 @@ def test_verdicts_are_stored_and_shown(client, store):
 
     r = post(utterance_id="d2", shown_id=cards["d2"], verdict="right", category="cash_flow")
     assert r.status_code == 200 and r.json()["verdict"] == "right"
-    r = post(utterance_id="d3", shown_id=cards["d3"], verdict="wrong_category",
-             category="check_in_mail")
-    assert r.json() == {"id": r.json()["id"], "verdict": "wrong_category",
-                        "category": "check_in_mail"}
+    r = post(
+        utterance_id="d3", shown_id=cards["d3"], verdict="wrong_category", category="check_in_mail"
+    )
+    assert r.json() == {
+        "id": r.json()["id"],
+        "verdict": "wrong_category",
+        "category": "check_in_mail",
+    }
     r = post(utterance_id="d3", shown_id=cards["d3"], verdict="should_be_none")
     assert r.status_code == 200
     assert post(utterance_id="d1", verdict="missed_excuse", category="cash_flow").status_code == 200
 
-    got = [(v["utterance_id"], v["shown_id"], v["verdict"], v["category"], v["reviewer"])
-           for v in store.call("a")["verdicts"]]
+    got = [
+        (v["utterance_id"], v["shown_id"], v["verdict"], v["category"], v["reviewer"])
+        for v in store.call("a")["verdicts"]
+    ]
     assert got == [
         ("d2", cards["d2"], "right", None, "qa1"),  # "right" needs no category: none is kept
         ("d3", cards["d3"], "wrong_category", "check_in_mail", "qa1"),
@@ -249,8 +275,11 @@ BAD_VERDICTS = [  # (body, status, what the answer says)
     ({"utterance_id": "d2", "verdict": "maybe"}, 422, "verdict must be one of"),
     ({"utterance_id": "d3", "verdict": "wrong_category"}, 422, "needs the right category"),
     ({"utterance_id": "d1", "verdict": "missed_excuse", "category": ""}, 422, "needs the"),
-    ({"utterance_id": "d3", "verdict": "wrong_category", "category": "nope"}, 422,
-     "unknown category nope"),
+    (
+        {"utterance_id": "d3", "verdict": "wrong_category", "category": "nope"},
+        422,
+        "unknown category nope",
+    ),
     ({"utterance_id": "zz", "verdict": "right"}, 404, "no utterance zz in call a"),
     ({"call_id": "nope", "utterance_id": "d2", "verdict": "right"}, 404, "no utterance"),
     ({"verdict": "right"}, 422, "utterance_id"),
@@ -286,8 +315,15 @@ def test_token_once_then_the_cookie(store, categories):
     assert "samesite=strict" in cookie.lower()
     assert browser.get("/calls/a").status_code == 200  # the cookie alone now
     assert browser.get("/audio/a/debtor").status_code == 200
-    r = browser.post("/api/verdicts", json={"call_id": "a", "utterance_id": "d1",
-                                            "verdict": "missed_excuse", "category": "cash_flow"})
+    r = browser.post(
+        "/api/verdicts",
+        json={
+            "call_id": "a",
+            "utterance_id": "d1",
+            "verdict": "missed_excuse",
+            "category": "cash_flow",
+        },
+    )
     assert r.status_code == 200
     assert browser.get("/?token=wrong").status_code == 401  # a wrong token is never let through
 
@@ -304,7 +340,10 @@ def test_export_jsonl_one_call_per_line_with_filters(client):
     a = calls[2]
     assert [u["utterance_id"] for u in a["utterances"]] == ["d1", "c1", "d2", "d3"]
     assert sorted(f["kind"] for f in a["flags"]) == [
-        "compliance", "long_silence", "low_confidence", "unmatched_excuse"
+        "compliance",
+        "long_silence",
+        "low_confidence",
+        "unmatched_excuse",
     ]
     assert "4111" not in r.text and "我下周五转五百" in r.text  # UTF-8, not \u escapes
     bo = client.get("/export.jsonl?collector=bo&flag=compliance").text.splitlines()
@@ -314,9 +353,16 @@ def test_export_jsonl_one_call_per_line_with_filters(client):
 
 def test_export_csv_one_row_per_utterance(client, store):
     cards = shown_ids(store)
-    client.post("/api/verdicts", json={"call_id": "a", "utterance_id": "d3",
-                                       "shown_id": cards["d3"], "verdict": "wrong_category",
-                                       "category": "check_in_mail"})
+    client.post(
+        "/api/verdicts",
+        json={
+            "call_id": "a",
+            "utterance_id": "d3",
+            "shown_id": cards["d3"],
+            "verdict": "wrong_category",
+            "category": "check_in_mail",
+        },
+    )
     r = client.get("/export.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert 'filename="calls.csv"' in r.headers["content-disposition"]
@@ -330,7 +376,9 @@ def test_export_csv_one_row_per_utterance(client, store):
     d2, d3 = by[("a", "the check is in the mail")], by[("a", "I sent something")]
     assert (d2["card"], float(d2["score"]), d2["verdict"]) == ("check_in_mail", 0.97, "")
     assert (d3["card"], d3["verdict"], d3["corrected"]) == (
-        "already_paid", "wrong_category", "check_in_mail"
+        "already_paid",
+        "wrong_category",
+        "check_in_mail",
     )
     assert by[("a", "Thank you.")]["card"] == "" and by[("calm", "我下周五转五百")]["lang"] == "zh"
     assert float(by[("a", "my card number is [card] okay")]["start"]) == pytest.approx(0.1)
@@ -381,7 +429,9 @@ def test_cli_store_export_csv_and_jsonl(cli_store, tmp_path):
     assert list(rows[0]) == list(EXPORT_FIELDS) and len(rows) == 9
     d1 = next(r for r in rows if r["call_id"] == "a" and r["start"] == "0.1")
     assert (d1["text"], d1["verdict"], d1["corrected"]) == (
-        "my card number is [card] okay", "missed_excuse", "cash_flow"
+        "my card number is [card] okay",
+        "missed_excuse",
+        "cash_flow",
     )
     assert "4111" not in out.read_text(encoding="utf-8")
 

@@ -44,8 +44,15 @@ def served(tmp_path):
     record_call(store, tmp_path, "a", "2026-11-01T10:00:00+00:00", "amy")
     record_call(store, tmp_path, "b", "2026-11-10T10:00:00+00:00", "bo")
     rec = CallRecorder(store, StoreConfig(collector="bo", keep_audio=False))  # calm: no flags
-    rec.emit(CallStarted(channel="call", t=0.0, call_id="calm", source="x.wav",
-                         started_at="2026-11-15T10:00:00+00:00"))
+    rec.emit(
+        CallStarted(
+            channel="call",
+            t=0.0,
+            call_id="calm",
+            source="x.wav",
+            started_at="2026-11-15T10:00:00+00:00",
+        )
+    )
     rec.emit(utt("debtor", "z1", 0.0, 2.0, "我下周五转五百", "zh"))
     rec.emit(CallEnded(channel="call", t=3.0, call_id="calm"))
     book = load(default_root())
@@ -53,8 +60,12 @@ def served(tmp_path):
         c.id: f"{c.title.get('en', c.id)} · {c.title.get('zh', '')}"
         for c in book.categories.values()
     }
-    config = uvicorn.Config(create_app(store, categories, reviewer="qa1"), host="127.0.0.1",
-                            port=free_port(), log_level="warning")
+    config = uvicorn.Config(
+        create_app(store, categories, reviewer="qa1"),
+        host="127.0.0.1",
+        port=free_port(),
+        log_level="warning",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -189,11 +200,15 @@ def test_review_in_a_browser(served, browser):
     store = Store.open(url)
     verdict, other = store.call("a")["verdicts"]
     assert (other["utterance_id"], other["verdict"], other["category"]) == (
-        "d1", "missed_excuse", "cash_flow"
+        "d1",
+        "missed_excuse",
+        "cash_flow",
     )
     card = next(s for s in store.call("a")["shown"] if s["utterance_id"] == "d3")
     assert (verdict["utterance_id"], verdict["shown_id"], verdict["verdict"]) == (
-        "d3", card["id"], "wrong_category"
+        "d3",
+        card["id"],
+        "wrong_category",
     )
     assert (verdict["category"], verdict["reviewer"]) == ("check_in_mail", "qa1")
     store.close()
