@@ -18,7 +18,7 @@ from coach import config as config_mod
 from coach.audio import AudioInputError, FileSource
 from coach.config import Config, ConfigError
 from coach.events import CALL, Status
-from coach.sinks import Dismissals, JsonlSink, TerminalView
+from coach.sinks import Dismissals, JsonlSink, Requests, TerminalView, take_requests
 
 log = logging.getLogger("coach")
 T = TypeVar("T")
@@ -142,11 +142,12 @@ def presenting(cfg: Config, view: bool, overlay: bool, feed: bool, work: Callabl
                 log.warning("overlay unavailable (%s); terminal view only", err)
             else:
                 if overlay_mod.display_available():
-                    dismissals = Dismissals()
+                    dismissals, requests = Dismissals(), Requests()
                     return overlay_mod.with_overlay(
                         cfg.overlay,
-                        lambda extra: work([*sinks, dismissals, *extra]),
+                        lambda extra: work([*sinks, dismissals, requests, *extra]),
                         on_dismiss=dismissals,
+                        on_request=requests,
                     )
         return work(sinks)
     finally:  # the call closes them when it ran; an error before it must not leave them open
@@ -187,6 +188,7 @@ def replay_call(
         vad=cfg.vad,
         streaming=replace(cfg.streaming, partials=partials),
     )
+    take_requests(call, sinks)
     log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
     try:
         call.sinks = [*recording(cfg, sinks, store), *sinks, JsonlSink(log_path, scrub)]

@@ -65,6 +65,7 @@ class OverlayConfig:
             "pin": "<ctrl>+<alt>+p",
             "recall": "<ctrl>+<alt>+r",
             "click_through": "<ctrl>+<alt>+t",
+            "recap": "<ctrl>+<alt>+e",  # the end-of-call checklist
         }
     )
     # the event feed other screens attach to (coach overlay --connect); port 0: none

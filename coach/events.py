@@ -273,6 +273,15 @@ class Metrics(Event):
     values: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request(Event):
+    """Something the collector asked of the coach mid-call (an overlay hotkey), such as the recap
+    checklist before hanging up; ``t`` is the call time at which the call took it in."""
+
+    type: ClassVar[str] = "request"
+    action: Literal["recap"]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -292,6 +301,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Unmatched,
         Commitment,
         Metrics,
+        Request,
     )
 }
 
@@ -334,6 +344,7 @@ __all__ = [
     "Event",
     "Metrics",
     "Partial",
+    "Request",
     "SpeechDiscarded",
     "SpeechEnded",
     "SpeechPaused",

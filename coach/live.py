@@ -350,7 +350,7 @@ def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> 
     """Coach a live call: capture both sides until Ctrl-C."""
     from coach.cli import UserError, calls_dir, coaching, load_transcriber, presenting
     from coach.pipeline import Call
-    from coach.sinks import JsonlSink
+    from coach.sinks import JsonlSink, take_requests
     from coach.store.recorder import scrub
     from coach.store_cli import recording
 
@@ -372,6 +372,7 @@ def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> 
         transcriber = load_transcriber(cfg)
         listeners, stop_listeners = coaching(cfg, paced=True)
         call = Call(transcriber, listeners=listeners, vad=cfg.vad, streaming=cfg.streaming)
+        take_requests(call, sinks)
         log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
         call.sinks = [*recording(cfg, sinks), *sinks, JsonlSink(log_path, scrub)]
         try:

@@ -88,6 +88,7 @@ class OverlayWindow(QWidget):
         self.frame = Frame()
         self.click_through = self.config.click_through
         self.on_dismiss: Callable[[object], None] | None = None  # told what the collector took down
+        self.on_request: Callable[[str], None] | None = None  # the call, asked for e.g. the recap
         self._settings = settings or QSettings("coach", "overlay")
         self._drag: QPoint | None = None
         self._timer = QTimer(self)
@@ -132,6 +133,15 @@ class OverlayWindow(QWidget):
                 self.on_dismiss(gone)
             except Exception:  # noqa: BLE001 - a failed note must not break the window
                 log.exception("dismissal not recorded")
+
+    def request(self, action: str) -> None:
+        """Ask the call for something (``"recap"``: the checklist before hanging up)."""
+        if self.on_request is None:  # a preview or a screen attached to the feed: no call here
+            return
+        try:
+            self.on_request(action)
+        except Exception:  # noqa: BLE001 - a failed request must not break the window
+            log.exception("request %r not passed on", action)
 
     def pin(self) -> None:
         self.board.pin(self.clock())
@@ -268,7 +278,8 @@ class _Actions(QObject):
 
 
 def start_hotkeys(window: OverlayWindow) -> Callable[[], None]:
-    """Global hotkeys for dismiss / pin / recall / click-through; returns their stop function.
+    """Global hotkeys for dismiss / pin / recall / click-through / recap; returns their stop
+    function.
 
     A failure to register them is a status-line warning, never fatal."""
     from coach.events import CALL, Status
@@ -279,6 +290,7 @@ def start_hotkeys(window: OverlayWindow) -> Callable[[], None]:
         "pin": window.pin,
         "recall": window.recall,
         "click_through": window.toggle_click_through,
+        "recap": lambda: window.request("recap"),
     }
     actions.fired.connect(lambda name: handlers[name](), Qt.ConnectionType.QueuedConnection)
     try:
@@ -333,6 +345,7 @@ def with_overlay(
     linger_s: float | None = None,
     on_done: Callable[[QApplication], None] | None = None,
     on_dismiss: Callable[[object], None] | None = None,
+    on_request: Callable[[str], None] | None = None,
 ) -> T:
     """Run ``work(sinks)`` (a call) on a worker thread while the overlay runs on this one.
 
@@ -341,6 +354,7 @@ def with_overlay(
     app = application()
     window = OverlayWindow(config)
     window.on_dismiss = on_dismiss
+    window.on_request = on_request
     sink = OverlaySink(window)
     window.show()
     stop_hotkeys = start_hotkeys(window)

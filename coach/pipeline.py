@@ -23,7 +23,16 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from coach.asr import AsrResult
-from coach.events import CALL, AudioChunk, CallEnded, CallStarted, Event, Status, Utterance
+from coach.events import (
+    CALL,
+    AudioChunk,
+    CallEnded,
+    CallStarted,
+    Event,
+    Request,
+    Status,
+    Utterance,
+)
 from coach.streaming import DecodeRequest, DecodeResult, StreamingAsr, StreamingConfig
 from coach.vad import VadConfig, VadStage
 
@@ -152,6 +161,12 @@ class Call:
         self.sinks = list(sinks)
         self.report = CallReport(call_id or uuid.uuid4().hex[:12])
         self._submit: Callable[[DecodeRequest], None] = self._decode_inline
+        self._requests: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+    def request(self, action: str) -> None:
+        """Take the collector's request (an overlay hotkey, on another thread): it enters the
+        call as a ``Request`` event before the next piece of audio, stamped with the call time."""
+        self._requests.put(action)
 
     # --- running ------------------------------------------------------------------------------
 
@@ -240,6 +255,9 @@ class Call:
     # --- dispatch -----------------------------------------------------------------------------
 
     def _on_item(self, item: AudioChunk | Event | DecodeResult) -> None:
+        while not self._requests.empty():
+            action = self._requests.get_nowait()
+            self._emit(Request(channel="collector", t=round(self.asr.now, 3), action=action))
         if isinstance(item, AudioChunk):
             # stages and sinks that use audio (delivery's voice level, the store) have audio()
             for user in (*self.listeners, *self.sinks):

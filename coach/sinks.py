@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -185,20 +185,18 @@ def default_console() -> Console:
     return Console(file=sys.stdout)
 
 
-class Dismissals:
-    """What the collector dismissed on the overlay, passed on to whoever records the call.
-
-    It rides in the call's list of sinks (ignoring events) so that the recorder, made later for
-    the call, can find it and subscribe; the overlay calls it from the window's thread.
-    """
+class Relay:
+    """Passes what the collector does on the overlay (its window thread) to a part of the call
+    made later. It rides in the call's list of sinks, ignoring events, so that part can find it
+    and subscribe."""
 
     def __init__(self) -> None:
-        self._subscribers: list[Callable[[Event], None]] = []
+        self._subscribers: list[Callable[[Any], None]] = []
 
-    def subscribe(self, take: Callable[[Event], None]) -> None:
+    def subscribe(self, take: Callable[[Any], None]) -> None:
         self._subscribers.append(take)
 
-    def __call__(self, item: Event) -> None:
+    def __call__(self, item: Any) -> None:
         for take in self._subscribers:
             take(item)
 
@@ -207,3 +205,19 @@ class Dismissals:
 
     def close(self) -> None:
         pass
+
+
+class Dismissals(Relay):
+    """The cards, cues and alerts the collector dismissed; the call's recorder flags them."""
+
+
+class Requests(Relay):
+    """What the collector asked of the coach (``"recap"``); the call takes it in as a
+    ``Request`` event (``Call.request``)."""
+
+
+def take_requests(call: Any, sinks: list) -> None:
+    """Let the overlay's request hotkeys reach ``call``."""
+    for sink in sinks:
+        if isinstance(sink, Requests):
+            sink.subscribe(call.request)

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check coach tests tools
+.venv/bin/ruff format --check coach tests tools
 mkdir -p artifacts
 set +e
 .venv/bin/python -m pytest "$@"

@@ -265,3 +265,8 @@ def test_a_promise_is_confirmed_back_and_the_recap_shows_what_is_missing():
         "Recap: ✓ amount  ✓ date  ✓ method  ✓ who calls whom  ✗ consequences stated"
     )
     assert recap.detail == "consequences stated"
+    assert s.handle(say("collector", 22.0, 23.0, "Bye now.")) == []  # not twice in a row
+    from coach.events import Request
+
+    (asked,) = s.handle(Request(channel="collector", t=24.0, action="recap"))  # the hotkey: always
+    assert asked.cue == "recap" and asked.t == 24.0 and asked.detail == "consequences stated"

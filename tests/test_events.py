@@ -92,6 +92,7 @@ def test_every_event_round_trips_through_json():
             missing=(),
         ),
         ev.Metrics(channel="call", t=8.7, values={"talk_ratio": 0.6, "cues": {"slow_down": 1}}),
+        ev.Request(channel="collector", t=8.8, action="recap"),
         ev.CallEnded(channel="call", t=9.0, call_id="c1"),
     ]
     assert {type(s) for s in samples} == set(ev.EVENT_TYPES.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -10,9 +11,10 @@ import sys
 import time
 
 import pytest
+import soundfile as sf
 from PySide6.QtGui import QImage
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +120,45 @@ def test_global_hotkeys_and_ctrl_c(xvfb):
         _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.models
+def test_the_recap_hotkey_reaches_a_running_call(xvfb, whisper_path, embedding_path, tmp_path):
+    """Ctrl+Alt+E on the overlay of a real replay (Whisper, the matcher, the delivery stages):
+    the call takes the request in at its current time and answers with the recap checklist."""
+    if not shutil.which("xdotool"):
+        pytest.skip("xdotool is not installed")
+    audio, rate = sf.read(SAMPLE, dtype="float32")
+    clip = tmp_path / "first-turns.wav"
+    sf.write(clip, audio[: rate * 9], rate)  # the first turns, paced by the clock
+    events = tmp_path / "events.jsonl"
+    config = tmp_path / "config.yaml"
+    config.write_text("overlay: {linger_s: 0.2}\n")  # close soon after the call ends
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "coach", "replay", str(clip), "--realtime"]
+        + ["--no-store", "--events", str(events)],
+        env={**xvfb, "COACH_CONFIG": str(config)},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,  # the terminal view
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):  # the models load, then the call's events start to flow
+            if events.exists() and '"speech_started"' in events.read_text():
+                break
+            if proc.poll() is not None:
+                pytest.fail(f"the replay ended before the hotkey: {proc.stderr.read()}")
+            time.sleep(0.1)
+        time.sleep(1.0)  # the hotkey listener has long started by now
+        subprocess.run(["xdotool", "key", "ctrl+alt+e"], env=xvfb, check=True)
+        _, stderr = proc.communicate(timeout=90)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    logged = [json.loads(line) for line in events.read_text().splitlines()]
+    (asked,) = [e for e in logged if e["type"] == "request"]
+    assert asked["action"] == "recap" and 0 < asked["t"] < 9
+    (recap,) = [e for e in logged if e["type"] == "cue" and e["cue"] == "recap"]
+    assert recap["t"] == asked["t"]
+    assert "✗" in recap["text"]  # no promise yet in the first turns: amount, date, method open

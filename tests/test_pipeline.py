@@ -2,6 +2,7 @@
 
 import io
 import json
+import threading
 
 import numpy as np
 import soundfile as sf
@@ -101,3 +102,39 @@ def test_a_broken_sink_does_not_end_the_call(tmp_path):
     call.run(FileSource(call_file(tmp_path)))
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     assert sum(1 for x in lines if x["type"] == "utterance") == 2
+
+
+def test_a_request_from_the_overlay_enters_the_call_at_the_current_call_time(tmp_path):
+    """The recap hotkey: ``Call.request`` from another thread becomes a ``Request`` event before
+    the next piece of audio, stamped with the call time, and stages answer it."""
+    from coach.delivery.promise import CommitmentStage
+
+    out = io.StringIO()
+    stage = CommitmentStage(lambda cue, lang: "Recap: {checklist}")
+    call = Call(
+        EchoTranscriber(),
+        listeners=[stage],
+        sinks=[JsonlSink(out)],
+        vad_stage=VadStage(VadConfig(), classifier=marker_classifier),
+    )
+
+    class Hotkey:  # presses the key when the collector's turn is transcribed
+        def emit(self, event):
+            if event.type == "utterance" and event.channel == "collector":
+                press = threading.Thread(target=call.request, args=("recap",))
+                press.start()
+                press.join()
+
+        def close(self):
+            pass
+
+    call.sinks.append(Hotkey())
+    call.run(FileSource(call_file(tmp_path), realtime=False))
+    events = [from_json(line) for line in out.getvalue().splitlines()]
+    said = next(e for e in events if e.type == "utterance")
+    (asked,) = [e for e in events if e.type == "request"]
+    assert asked.action == "recap" and asked.channel == "collector"
+    assert said.t <= asked.t <= said.t + 0.5  # taken in with the next chunks of audio
+    (recap,) = [e for e in events if e.type == "cue" and e.cue == "recap"]
+    assert recap.t == asked.t
+    assert recap.text.startswith("Recap: ✗ amount") and "✗ consequences stated" in recap.text

@@ -1,6 +1,7 @@
 """Pinning down the promise (seeds 000 #5, 001 #7): a promise to pay heard in the debtor's words
 becomes a ``Commitment`` event and a "confirm it back" cue; when the collector says goodbye, a
-recap checklist shows what is still missing before the call ends.
+recap checklist shows what is still missing before the call ends (or when the collector asks for it
+with the overlay's recap hotkey).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 
 from coach import commitment as promise
 from coach.delivery.stage import CueText
-from coach.events import CallStarted, Commitment, Cue, Event, Utterance
+from coach.events import CallStarted, Commitment, Cue, Event, Request, Utterance
 
 GOODBYE = re.compile(r"再见|拜拜|\bbye\b|goodbye|have a (good|nice|great) (day|evening)", re.I)
 FOLLOW_UP = re.compile(
@@ -88,6 +89,8 @@ class CommitmentStage:
         if isinstance(event, CallStarted):
             self.__init__(self._cue_text)  # type: ignore[misc]  # a fresh call
             self._today = _call_date(event.started_at)
+        if isinstance(event, Request) and event.action == "recap":  # the hotkey: always shown
+            return self._recap(event.t, asked=True)
         if not isinstance(event, Utterance):
             return []
         if event.channel == "debtor":
@@ -140,8 +143,9 @@ class CommitmentStage:
         )
         return [self._promise, cue]
 
-    def _recap(self, t: float) -> list[Event]:
-        if self._recapped_at is not None and t - self._recapped_at < 30:
+    def _recap(self, t: float, asked: bool = False) -> list[Event]:
+        # "bye … okay, bye-bye" should not show it twice; a hotkey press always does
+        if not asked and self._recapped_at is not None and t - self._recapped_at < 30:
             return []
         self._recapped_at = t
         zh = self._lang == "zh"
