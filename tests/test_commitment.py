@@ -369,3 +369,89 @@ def test_dev_split_floor():
         assert r["recall"] >= 0.9, (lang, r)
         for field in ("amount", "date", "method"):
             assert r["field_accuracy"][field] >= 0.9, (lang, field, r)
+
+
+# --- promises made across two turns (coach.commitment.context) ----------------------------------
+
+TWO_TURNS = [  # (the collector's turn, the debtor's reply, amount, date, method) or None: none
+    ("所以是下周五用手机银行转五百,对吗?", "对", (500.0, "2026-12-04", "mobile_banking")),
+    (
+        "So that's $300 on the 15th by card, right?",
+        "Yes, that's right.",
+        (300.0, "2026-12-15", "card"),
+    ),
+    ("那就周三先还八百,可以吗?", "可以,没问题", (800.0, "2026-11-25", None)),
+    ("Can you do 200 by Friday?", "Yeah.", (200.0, "2026-11-27", None)),
+    ("通过支付宝还,对吧?", "对,没错", (None, None, "alipay")),
+    ("什么时候能还?", "周五", (None, "2026-11-27", None)),
+    ("How much can you pay today?", "Two hundred.", (200.0, None, None)),
+    ("How will you be paying?", "By card.", (None, None, "card")),
+    # not promises: an agreement with a but or a hedge, past payments, what is owed, conditions
+    ("那就周三先还八百,可以吗?", "可以,但是我得看看工资", None),
+    ("So 300 on the 15th, right?", "Yeah, maybe, I'll try.", None),
+    ("你上个月还了五百,对吧?", "对", None),
+    ("You already paid 500 last week, correct?", "Yes.", None),
+    ("您这期需要还一千二,对吧?", "对", None),
+    ("You owe 500, right?", "Yes.", None),
+    ("If you pay 500 today we can waive the late fee, okay?", "Okay.", None),
+    ("什么时候能还?", "我也不知道,下个月吧", None),
+    ("When can you pay?", "Friday?", None),
+    ("Is this a good time to talk?", "Yes.", None),
+]
+
+
+def turn(channel: str, start: float, end: float, text: str):
+    from coach.events import Utterance
+
+    return Utterance(
+        channel=channel,
+        t=end + 0.5,
+        utterance_id=f"{channel}-{start}",
+        start=start,
+        end=end,
+        lang=lang_of(text),
+        text=text,
+    )
+
+
+def stage_on_monday():
+    from coach.delivery.promise import CommitmentStage
+    from coach.events import CallStarted
+
+    stage = CommitmentStage(lambda cue, lang: "{summary}")
+    start = "2026-11-23T10:00:00+00:00"  # MONDAY
+    stage.handle(CallStarted(channel="call", t=0, call_id="c", source="x", started_at=start))
+    return stage
+
+
+@pytest.mark.parametrize(("collector", "debtor", "want"), TWO_TURNS)
+def test_a_promise_made_across_two_turns(collector, debtor, want):
+    stage = stage_on_monday()
+    assert stage.handle(turn("collector", 1.0, 4.0, collector)) == []
+    got = [e for e in stage.handle(turn("debtor", 5.0, 6.0, debtor)) if e.type == "commitment"]
+    if want is None:
+        assert got == []
+    else:
+        (c,) = got
+        assert (c.amount, c.date, c.method) == want and c.text == debtor
+
+
+def test_agreed_terms_complete_and_override_the_earlier_promise():
+    stage = stage_on_monday()
+    (first, _) = stage.handle(turn("debtor", 1.0, 3.0, "我周五还五百"))
+    assert (first.amount, first.method) == (500.0, None)
+    stage.handle(turn("collector", 4.0, 7.0, "那周五六百,用微信转,行吗?"))
+    (agreed, cue) = stage.handle(turn("debtor", 8.0, 8.5, "行"))
+    assert (agreed.amount, agreed.date, agreed.method) == (600.0, "2026-11-27", "wechat")
+    assert agreed.missing == () and cue.text == "600元 · 11月27日 周五 · 微信"
+
+
+def test_a_reply_long_after_the_question_answers_something_else():
+    from coach.delivery.promise import REPLY_WITHIN_S
+
+    stage = stage_on_monday()
+    stage.handle(turn("collector", 1.0, 3.5, "When can you pay?"))
+    assert stage.handle(turn("debtor", 3.5 + REPLY_WITHIN_S + 1, 29.0, "Friday.")) == []
+    stage.handle(turn("collector", 30.0, 32.0, "When can you pay?"))
+    stage.handle(turn("debtor", 33.0, 34.0, "Hold on, who is this?"))  # the next turn only
+    assert stage.handle(turn("debtor", 35.0, 36.0, "Friday.")) == []

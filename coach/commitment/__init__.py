@@ -97,11 +97,11 @@ before "but" / 但是 / 不过 / 剩下, before "and" (not in "two hundred and f
 Mandarin at spaces (ASR pauses). Both languages' patterns run on every utterance
 (code-switching: "30号我通过APP还六百块"); ``lang`` only decides whether spaces split.
 
-Known limits: no context from the collector's turn (a bare "Friday" answering "when?" is
-missed); one commitment per utterance (the first instalment); word lists decide past, hedge,
-refusal and question, so an unlisted hedge or past form passes as a promise and sarcasm is not
-seen; "I can't pay until Friday" is a refusal; an imperative condition ("take the fees off and
-I'll pay") passes as a promise.
+Known limits: one turn only (a bare "Friday" answering "when?" and terms read back and answered
+"对" are :mod:`.context`'s, paired by the commitment stage); one commitment per utterance (the
+first instalment); word lists decide past, hedge, refusal and question, so an unlisted hedge or
+past form passes as a promise and sarcasm is not seen; "I can't pay until Friday" is a refusal;
+an imperative condition ("take the fees off and I'll pay") passes as a promise.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 from coach import commitment as promise
+from coach.commitment import context
 from coach.delivery.stage import CueText
 from coach.events import CallStarted, Commitment, Cue, Event, Request, Utterance
 
@@ -84,6 +85,8 @@ class CommitmentStage:
         self._consequences = False
         self._recapped_at: float | None = None
         self._lang = "en"
+        # the collector's last turn, for the debtor's reply: terms proposed, terms asked for
+        self._put: tuple[float, promise.Commitment | None, frozenset[str]] | None = None
 
     def handle(self, event: Event) -> Iterable[Event]:
         if isinstance(event, CallStarted):
@@ -96,6 +99,8 @@ class CommitmentStage:
         if event.channel == "debtor":
             return self._heard(event)
         self._lang = event.lang or self._lang
+        put = context.proposed(event.text, self._today), context.asked(event.text)
+        self._put = (event.end, *put) if put[0] or put[1] else None
         self._follow_up |= bool(FOLLOW_UP.search(event.text))
         self._consequences |= bool(CONSEQUENCE.search(event.text))
         if GOODBYE.search(event.text):
@@ -105,6 +110,7 @@ class CommitmentStage:
     def _heard(self, u: Utterance) -> list[Event]:
         found = promise.extract(u.text, u.lang, self._today)
         self._follow_up |= bool(FOLLOW_UP.search(u.text))
+        found = self._in_reply(u, found)
         if found is None:
             return []
         new = Commitment(
@@ -143,6 +149,29 @@ class CommitmentStage:
         )
         return [self._promise, cue]
 
+    def _in_reply(
+        self, u: Utterance, found: promise.Commitment | None
+    ) -> promise.Commitment | None:
+        """The promise made across two turns: the debtor agrees to the terms the collector read
+        back or proposed, or answers the collector's question with a term alone."""
+        put, self._put = self._put, None  # only the debtor's next turn replies to it
+        if put is None or u.start - put[0] > REPLY_WITHIN_S:
+            return found
+        _, proposal, asked = put
+        if proposal is not None and context.agrees(u.text):
+            base = proposal  # agreed: it overrides the earlier promise; the debtor's words win
+        elif asked and found is None and (said := context.answer(u.text, self._today)):
+            base = said if self._promise is not None or asked & set(_named(said)) else None
+        else:
+            return found
+        if base is None:
+            return found
+        if found is None:
+            return dataclasses.replace(base, text=u.text)
+        return dataclasses.replace(
+            found, **{f: getattr(base, f) for f in _FIELDS if getattr(found, f) is None}
+        )
+
     def _recap(self, t: float, asked: bool = False) -> list[Event]:
         # "bye … okay, bye-bye" should not show it twice; a hotkey press always does
         if not asked and self._recapped_at is not None and t - self._recapped_at < 30:
@@ -170,6 +199,14 @@ class CommitmentStage:
                 detail=", ".join(missing),
             )
         ]
+
+
+REPLY_WITHIN_S = 15.0  # a reply later than this after the collector's turn answers something else
+_FIELDS = ("amount", "currency", "date", "when_text", "method")
+
+
+def _named(c: promise.Commitment) -> list[str]:
+    return [f for f in ("amount", "date", "method") if getattr(c, f) is not None]
 
 
 def _call_date(started_at: str) -> dt.date:
