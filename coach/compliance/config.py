@@ -23,7 +23,7 @@ class ComplianceConfig:
     # The classifier's decision (coach/compliance/guard.py). Tuned on
     # phrasebank/compliance/eval/dev.jsonl only (python -m coach.compliance.tune): the middle of
     # the plateau of best worse-language recall with no false alerts on dev.
-    regularisation: float = 16.0  # C of each logistic head (inverse L2 strength)
+    regularisation: float = 64.0  # C of each logistic head (inverse L2 strength); tune.py, dev
     min_prob: float = 0.45  # the head's probability of the rule
     min_similarity: float = 0.5  # cosine to the nearest example of that rule
     min_margin: float = -0.05  # ... which must beat the nearest lawful line's cosine by this much
