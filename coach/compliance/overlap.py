@@ -1,9 +1,10 @@
 """Near-duplicate check: no eval line may be a near copy of a pack sentence the guard trains on.
 
-For every line of ``dev.jsonl`` and ``test.jsonl`` it prints the closest pack sentence (examples,
-near-misses, lawful lines, required/identity phrases) and its cosine, and for test lines also the
-closest dev line. Test lines at or above ``--max`` (default 0.95) are failures (exit 1); dev lines
-are only listed. Reads only the texts of the sets, never the guard's decisions on them.
+For every line of ``dev.jsonl`` and the held-out ``test*.jsonl`` sets it prints the closest pack
+sentence (examples, near-misses, lawful lines, required/identity phrases) and its cosine, and for
+test lines also the closest dev line. Test lines at or above ``--max`` (default 0.95) are
+failures (exit 1); dev lines are only listed. Reads only the texts of the sets, never the guard's
+decisions on them.
 
     .venv/bin/python -m coach.compliance.overlap [--max 0.95] [--show 0.9]
 """
@@ -45,14 +46,15 @@ def main() -> None:
     cache = embedding_cache(embedder)
     packs = pack_sentences(ccfg)
     P = cache.embed(embedder, packs)
-    sets = {s: [clean(x.text) for x in read_lines(default_folder() / "eval" / f"{s}.jsonl")]
-            for s in ("dev", "test")}  # fmt: skip
+    folder = default_folder() / "eval"
+    names = ["dev", *sorted(p.stem for p in folder.glob("test*.jsonl"))]
+    sets = {s: [clean(x.text) for x in read_lines(folder / f"{s}.jsonl")] for s in names}
     vecs = {s: cache.embed(embedder, texts) for s, texts in sets.items()}
     cache.save()
     failures = 0
     for name, texts in sets.items():
         against = [("pack", packs, P)] + (
-            [("dev", sets["dev"], vecs["dev"])] if name == "test" else []
+            [("dev", sets["dev"], vecs["dev"])] if name != "dev" else []
         )
         worst = 0.0
         for i, text in enumerate(texts):
@@ -61,7 +63,7 @@ def main() -> None:
                 j = int(np.argmax(sims))
                 worst = max(worst, float(sims[j]))
                 if sims[j] >= args.show:
-                    fail = sims[j] >= args.max and name == "test"  # dev is for tuning anyway
+                    fail = sims[j] >= args.max and name != "dev"  # dev is for tuning anyway
                     failures += fail
                     flag = "FAIL" if fail else "near"
                     print(f"{flag} {name} {sims[j]:.3f} {text!r} ~ {label} {pool[j]!r}")
