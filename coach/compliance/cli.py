@@ -165,9 +165,10 @@ def check(
 @click.option(
     "--set",
     "which",
-    default="test",
+    default="test2",
     show_default=True,
-    help="test (held out), dev (for tuning) or a path to a labelled .jsonl file.",
+    help="test2 (held out), test (the first held-out set, since used), dev (for tuning) or a"
+    " path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
 @click.option("--errors", is_flag=True, help="List every missed line and false alert.")
@@ -179,7 +180,8 @@ def eval_(cfg, which: str, as_json: bool, errors: bool) -> None:
 
     cfg, ccfg = _settings(cfg)
     folder = Path(ccfg.folder).expanduser() if ccfg.folder else default_folder()
-    path = Path(which) if which not in ("test", "dev") else folder / "eval" / f"{which}.jsonl"
+    named = which in ("test2", "test", "dev")
+    path = folder / "eval" / f"{which}.jsonl" if named else Path(which)
     guard = load_guard(cfg)
     try:
         every_pack = tuple(sorted(p.stem for p in folder.glob("*.yaml")))
