@@ -79,9 +79,10 @@ _QUESTION = re.compile(r"[?？]\s*$|[吗呢]\W*$")
 def terms(text: str, today: dt.date) -> Commitment | None:
     """The amount, date and method named in ``text``, whoever says it; None when none is."""
     norm = _normalise(text)
-    dates = [d for d in _find_dates(norm, today) if d.date is not None and not d.past]
+    every_date = _find_dates(norm, today)
+    dates = [d for d in every_date if d.date is not None and not d.past]
     blanked = list(norm)
-    for d in _find_dates(norm, today):
+    for d in every_date:  # "15号" is a date, not an amount of 15
         blanked[d.start : d.end] = " " * (d.end - d.start)
     amounts = _find_amounts("".join(blanked))
     method = _find_method(norm)
