@@ -110,9 +110,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .amounts import _find_amounts
+from .amounts import _Amount, _find_amounts
 from .clauses import _Clause, _is_fragment, _normalise, _split
-from .dates import _find_dates
+from .dates import _Date, _find_dates
 from .intent import _EN_PARTIAL, _ZH_PARTIAL, _analyse
 from .methods import _find_method
 
@@ -165,11 +165,7 @@ def extract(text: str, lang: str, today: dt.date) -> Commitment | None:
     if not text or not text.strip():
         return None
     norm = _normalise(text)
-    dates = _find_dates(norm, today)
-    blanked = list(norm)
-    for d in dates:
-        blanked[d.start : d.end] = " " * (d.end - d.start)
-    amounts = _find_amounts("".join(blanked))
+    dates, amounts = _dates_and_amounts(norm, today)
 
     clauses: list[_Clause] = []
     for a, b in _split(norm, lang):
@@ -247,6 +243,21 @@ def extract(text: str, lang: str, today: dt.date) -> Commitment | None:
         or _EN_PARTIAL.search(norm)
         or any(c.whole_refused for c in clauses)
     )
+    return _commitment(text, amount, date, method, partial)
+
+
+def _dates_and_amounts(norm: str, today: dt.date) -> tuple[list[_Date], list[_Amount]]:
+    """The dates in ``norm``, then the amounts outside them ("15号" is a date, not 15)."""
+    dates = _find_dates(norm, today)
+    blanked = list(norm)
+    for d in dates:
+        blanked[d.start : d.end] = " " * (d.end - d.start)
+    return dates, _find_amounts("".join(blanked))
+
+
+def _commitment(
+    text: str, amount: _Amount | None, date: _Date | None, method: str | None, partial: bool
+) -> Commitment:
     return Commitment(
         amount=amount.value if amount else None,
         currency=amount.currency if amount else None,

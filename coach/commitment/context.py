@@ -20,10 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from . import Commitment
-from .amounts import _find_amounts
+from . import Commitment, _commitment, _dates_and_amounts
 from .clauses import _normalise
-from .dates import _find_dates
 from .intent import (
     _EN_COND,
     _EN_HEDGE,
@@ -79,25 +77,13 @@ _QUESTION = re.compile(r"[?？]\s*$|[吗呢]\W*$")
 def terms(text: str, today: dt.date) -> Commitment | None:
     """The amount, date and method named in ``text``, whoever says it; None when none is."""
     norm = _normalise(text)
-    every_date = _find_dates(norm, today)
+    every_date, amounts = _dates_and_amounts(norm, today)
     dates = [d for d in every_date if d.date is not None and not d.past]
-    blanked = list(norm)
-    for d in every_date:  # "15号" is a date, not an amount of 15
-        blanked[d.start : d.end] = " " * (d.end - d.start)
-    amounts = _find_amounts("".join(blanked))
     method = _find_method(norm)
     if not (dates or amounts or method):
         return None
-    date = dates[0] if dates else None
-    amount = amounts[0] if amounts else None
-    return Commitment(
-        amount=amount.value if amount else None,
-        currency=amount.currency if amount else None,
-        date=date.date.isoformat() if date and date.date else None,
-        when_text=text[date.start : date.end] if date else None,
-        method=method,
-        partial=False,
-        text=text,
+    return _commitment(
+        text, amounts[0] if amounts else None, dates[0] if dates else None, method, False
     )
 
 
