@@ -179,9 +179,11 @@ def bench_match(cfg, runs: int, texts: int) -> None:
     for _ in range(runs):
         single = []
         for text in sample:
+            matcher.embedder.forget()
             t = time.perf_counter()
             matcher.decide([text])
             single.append((time.perf_counter() - t) * 1000)
+        matcher.embedder.forget()
         t = time.perf_counter()
         for i in range(0, len(sample), 32):
             matcher.decide(sample[i : i + 32])
@@ -192,6 +194,7 @@ def bench_match(cfg, runs: int, texts: int) -> None:
     summary = {
         "benchmark": "match",
         "embedding": cfg.models.embedding,
+        "runtime": type(matcher.embedder).__name__,
         "examples": len(matcher.example_texts),
         "utterances_per_pass": len(sample),
         "cpu_count": __import__("os").cpu_count(),

@@ -50,14 +50,19 @@ def calls_dir(cfg: Config) -> Path:
     return path
 
 
+def models_dir(cfg: Config) -> Path:
+    from coach import models
+
+    return Path(cfg.models.dir).expanduser() if cfg.models.dir else models.default_models_dir()
+
+
 def model_folder(cfg: Config, kind: str) -> str:
     """The folder (or hub id) of the configured ``asr``/``embedding`` model, or a UserError."""
     from coach import models
 
-    models_dir = Path(cfg.models.dir) if cfg.models.dir else models.default_models_dir()
     resolve = models.resolve_asr_model if kind == "asr" else models.resolve_embedding_model
     try:
-        return resolve(getattr(cfg.models, kind), models_dir)
+        return resolve(getattr(cfg.models, kind), models_dir(cfg))
     except (models.ModelMissing, models.ModelError) as err:
         raise UserError(str(err)) from None
 

@@ -36,6 +36,9 @@ class ConfigError(Exception):
 class ModelsConfig:
     asr: str = "whisper-base"
     embedding: str = "embeddinggemma-300m"
+    # auto: the int8 ONNX copy `coach models pull` builds, on the CPU when it exists; else torch
+    # (sentence-transformers: GPUs, hub ids, other encoders). onnx / torch force one.
+    embedding_runtime: str = "auto"
     dir: str | None = None  # where provisioned models live; default: see coach.models
     device: str = "cpu"  # "cuda" / "auto" for users with a GPU
     compute_type: str = "int8"

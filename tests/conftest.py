@@ -69,17 +69,32 @@ def embedding_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def matcher(embedding_path):
+def embedder(embedding_path):
+    """The encoder the coach runs with by default (the int8 ONNX copy on a CPU), shared."""
+    import click
+
+    from coach.config import Config
+    from coach.match_cli import load_embedder
+
+    try:
+        return load_embedder(Config())
+    except click.ClickException as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provision models first: {err.message}")
+        pytest.skip(err.message)
+
+
+@pytest.fixture(scope="session")
+def matcher(embedder):
     """The real matcher: EmbeddingGemma over the shipped phrasebank, default configuration.
 
     Example vectors go to the same on-disk cache the CLI uses, so the phrasebank is embedded once
     per machine, not once per test process."""
     from coach import phrasebank as pb
     from coach.match_cli import embedding_cache
-    from coach.matcher import Embedder, Matcher, MatcherConfig
+    from coach.matcher import Matcher, MatcherConfig
 
     cfg = MatcherConfig()
-    embedder = Embedder(embedding_path, prompt=cfg.prompt, max_tokens=cfg.max_tokens)
     return Matcher(pb.load(pb.default_root()), embedder, cfg, embedding_cache(embedder))
 
 

@@ -2,8 +2,8 @@
 model on clear lines, the held-out set and ``coach compliance check --jsonl``.
 
 The held-out set ``phrasebank/compliance/eval/test2.jsonl`` was never used for tuning. Measured
-(README, "The compliance guard"): recall en 97.8 %, zh 100 %; false alerts en 3.7 %, zh 0 % (the
-target is <= 2 %: en misses it by one line). The bounds below guard against regressions from
+(README, "The compliance guard", int8 encoder): recall en 100 %, zh 100 %; false alerts en 3.7 %,
+zh 0 % (the target is <= 2 %: en misses it by one line). The bounds below guard against regressions from
 there, with a few lines of slack; they are not the targets."""
 
 from __future__ import annotations
@@ -395,13 +395,8 @@ def test_a_bad_quiet_hours_window_is_one_line():
 
 
 @pytest.fixture(scope="module")
-def guard(embedding_path):
-    from coach.matcher import Embedder, MatcherConfig
-
-    mcfg = MatcherConfig()
-    return build_guard(
-        CFG, Embedder(embedding_path, prompt=mcfg.prompt, max_tokens=mcfg.max_tokens)
-    )
+def guard(embedder):
+    return build_guard(CFG, embedder)
 
 
 CLEAR = [

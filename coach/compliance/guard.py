@@ -31,7 +31,8 @@ import numpy as np
 
 from coach.compliance.config import ComplianceConfig, ComplianceError
 from coach.compliance.packs import Pack, Phrases, Rule
-from coach.matcher import Embedder, EmbeddingCache, clean, detect_lang
+from coach.embedders import Embedder
+from coach.matcher import EmbeddingCache, clean, detect_lang
 
 LAWFUL = "__lawful__"
 _WORDISH = re.compile(r"[\w\u3400-\u9fff]")  # text with no letters is never checked
