@@ -1,9 +1,10 @@
 """The real matcher (EmbeddingGemma + the shipped phrasebank) on real text.
 
-The held-out set ``phrasebank/eval/test.jsonl`` was written apart from the phrasebank and never
-used for tuning. The issue's targets are top-1 >= 90% and false alarms <= 3% per language; measured
-(README): en 94.6% / 0.8%, zh 86.9% / 3.2% — zh misses both. The bounds below guard against
-regressions from there (about 3 points of slack, a handful of lines), not the targets."""
+The held-out sets ``phrasebank/eval/test.jsonl`` and ``test2.jsonl`` were written apart from the
+phrasebank and never used for tuning. The issue's targets are top-1 >= 90% and false alarms <= 3%
+per language; measured (README, int8 runtime): test en 96.2% / 1.7%, zh 91.5% / 4.8%; test2 (the
+fresher, harder set) en 85.3% / 1.7%, zh 82.1% / 6.6%. The bounds below guard against regressions
+from there (about 3 points of slack, a handful of lines), not the targets."""
 
 from __future__ import annotations
 
@@ -22,17 +23,22 @@ pytestmark = pytest.mark.models
 COACH = [sys.executable, "-m", "coach"]
 
 
-def test_held_out_set_meets_the_targets_per_language(matcher):
+@pytest.mark.parametrize(
+    ("name", "min_top1", "max_false_alarms"), [("test", 0.88, 0.08), ("test2", 0.79, 0.10)]
+)
+def test_held_out_sets_stay_near_their_measured_figures(
+    matcher, name: str, min_top1: float, max_false_alarms: float
+):
     examples = read_set(
-        pb.default_root() / "eval" / "test.jsonl", set(matcher.phrasebank.categories)
+        pb.default_root() / "eval" / f"{name}.jsonl", set(matcher.phrasebank.categories)
     )
     decisions = matcher.decide([e.text for e in examples], [e.lang for e in examples])
     report = score(examples, [(d.category, d.score) for d in decisions])
     for lang in ("zh", "en"):
         r = report.by_lang[lang]
         assert r.excuses >= 100 and r.non_excuses >= 80
-        assert r.top1 >= 0.84, (lang, r.to_dict())
-        assert r.false_alarm_rate <= 0.05, (lang, r.to_dict())
+        assert r.top1 >= min_top1, (lang, r.to_dict())
+        assert r.false_alarm_rate <= max_false_alarms, (lang, r.to_dict())
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """Keep the tuning and test sets honest: find phrasebank examples that (nearly) repeat an eval line.
 
 A phrasebank example that says the same as a line of ``eval/dev.jsonl`` makes tuning on dev look
-better than it is; one that repeats ``eval/test.jsonl`` inflates the reported figures. This lists
-every example within ``--max-cosine`` of an eval line (or equal after normalisation) and, with
-``--apply``, deletes those examples from the YAML (they are one-line list items).
+better than it is; one that repeats a held-out ``eval/test*.jsonl`` inflates the reported
+figures. This lists every example within ``--max-cosine`` of an eval line (or equal after
+normalisation) and, with ``--apply``, deletes those examples from the YAML (they are one-line
+list items); with ``--drop-eval NAME`` it drops the eval lines instead.
 
     .venv/bin/python tools/matcher/decontaminate.py [--apply] [--max-cosine 0.9]
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 from pathlib import Path
+
+import numpy as np
 
 from coach import config as config_mod
 from coach import phrasebank as pb
@@ -25,6 +28,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--apply", action="store_true")
     ap.add_argument("--max-cosine", type=float, default=0.9)
+    ap.add_argument(
+        "--drop-eval",
+        metavar="NAME",
+        help="instead of editing the phrasebank, drop the near-copied lines from eval/NAME.jsonl "
+        "(for a new held-out set, before it is first scored)",
+    )
     args = ap.parse_args()
     root = pb.default_root()
     book = pb.load(root)
@@ -33,7 +42,8 @@ def main() -> None:
     cache = embedding_cache(embedder)
     X = cache.embed(embedder, [clean(t) for t, _, _ in rows])
     doomed: dict[Path, set[int]] = defaultdict(set)
-    for name in ("dev", "test"):
+    held_out = sorted(p.stem for p in (root / "eval").glob("test*.jsonl"))
+    for name in ["dev", *held_out]:
         lines = read_set(root / "eval" / f"{name}.jsonl")
         E = cache.embed(embedder, [clean(e.text) for e in lines])
         sims = X @ E.T
@@ -47,8 +57,18 @@ def main() -> None:
                       f"({lines[j].label or 'none'}) cosine {sims[i, j]:.2f}")  # fmt: skip
                 doomed[root.parent / text.file].add(text.line)
         print(f"{name}: {hits} phrasebank examples within {args.max_cosine} of a {name} line")
+        if name == args.drop_eval:
+            examples = {pb.normalise(t) for t, _, _ in rows}
+            near = (sims.max(0) >= args.max_cosine) | np.array(
+                [pb.normalise(e.text) in examples for e in lines]
+            )
+            path = root / "eval" / f"{name}.jsonl"
+            raw = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            kept = [ln for ln, drop in zip(raw, near, strict=True) if not drop]
+            path.write_text("".join(kept), encoding="utf-8")
+            print(f"{name}: dropped {int(near.sum())} of {len(lines)} lines, {len(kept)} kept")
     cache.save()
-    if args.apply:
+    if args.apply and not args.drop_eval:
         for path, numbers in doomed.items():
             lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
             kept = [ln for n, ln in enumerate(lines, 1) if n not in numbers]
