@@ -3,8 +3,8 @@ model on clear lines, the held-out set and ``coach compliance check --jsonl``.
 
 The held-out set ``phrasebank/compliance/eval/test2.jsonl`` was never used for tuning. Measured
 (README, "The compliance guard", int8 encoder): recall en 100 %, zh 100 %; false alerts en 3.7 %,
-zh 0 % (the target is <= 2 %: en misses it by one line). The bounds below guard against regressions from
-there, with a few lines of slack; they are not the targets."""
+zh 0 % (the target is <= 2 %: en misses it by one line). The bounds below guard against
+regressions from there, with a few lines of slack; they are not the targets."""
 
 from __future__ import annotations
 
