@@ -25,7 +25,6 @@ mask, so the wrapper calls the layers directly with a precomputed additive mask.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -36,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from coach.models import _hash_file, _read_stamp
 
 SUFFIX = "-int8"
 FORMAT = 1  # bump when the export's recipe changes: older folders are rebuilt
@@ -78,26 +79,13 @@ def folder_for(models_dir: Path, name: str) -> Path:
     return models_dir / f"{name}{SUFFIX}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _source_stamp(source: Path) -> str:
     """What identifies the source model: its weights' size and sha256 from the pull's stamp."""
-    from coach.models import STAMP_NAME
-
+    entry = _read_stamp(source).get("files", {}).get("model.safetensors")
+    if isinstance(entry, dict) and "sha256" in entry:
+        return f"{entry.get('size')}:{entry['sha256']}"
     weights = source / "model.safetensors"
-    stamp = source / STAMP_NAME
-    try:
-        files = json.loads(stamp.read_text(encoding="utf-8"))["files"]
-        entry = files["model.safetensors"]
-        return f"{entry['size']}:{entry['sha256']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return f"{weights.stat().st_size}:?" if weights.is_file() else "?"
+    return f"{weights.stat().st_size}:?" if weights.is_file() else "?"
 
 
 def check(folder: Path, source: Path | None = None, *, full: bool = False) -> str | None:
@@ -121,7 +109,7 @@ def check(folder: Path, source: Path | None = None, *, full: bool = False) -> st
             return f"{path} is missing"
         if path.stat().st_size != want.get("size"):
             return f"{path}: size expected {want.get('size')} bytes, found {path.stat().st_size}"
-        if full and _sha256(path) != want.get("sha256"):
+        if full and _hash_file(path) != want.get("sha256"):
             return f"{path}: sha256 does not match {INFO}"
     return None
 
@@ -137,7 +125,7 @@ def build(source: Path, target: Path, step: Callable[[str], None] = lambda _: No
     try:
         info = _build(source, work, step)
         info["files"] = {
-            name: {"size": (work / name).stat().st_size, "sha256": _sha256(work / name)}
+            name: {"size": (work / name).stat().st_size, "sha256": _hash_file(work / name)}
             for name in FILES
         }
         (work / INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")

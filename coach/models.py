@@ -31,8 +31,6 @@ import platformdirs
 import yaml
 from tqdm import tqdm
 
-from coach import int8_export
-
 log = logging.getLogger(__name__)
 
 # One source of truth: the manifest lives in the checkout, next to the coach package.
@@ -316,6 +314,8 @@ def list_models(models_dir: Path) -> list[ModelStatus]:
 
 
 def _inspect_export(models_dir: Path, name: str, *, full: bool = False) -> ModelStatus:
+    from coach import int8_export  # it builds on this module's hashing and stamps
+
     folder = int8_export.folder_for(models_dir, name)
     problem = int8_export.check(folder, models_dir / name, full=full)
     size = sum(f.stat().st_size for f in folder.glob("*") if f.is_file()) if folder.is_dir() else 0
@@ -602,6 +602,8 @@ def pull(
 
 def _build_export(spec: ModelSpec, models_dir: Path, progress: bool, verify: bool) -> PullResult:
     """The int8 ONNX copy of an embedding model: built once, rebuilt when damaged or stale."""
+    from coach import int8_export
+
     status = _inspect_export(models_dir, spec.name, full=verify)
     if status.state == "present":
         action: Literal["present", "verified"] = "verified" if verify else "present"

@@ -15,14 +15,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from coach.events import CallEnded, CallStarted
 from coach.phrasebank import default_root, load
 from coach.review.app import create_app
-from coach.store.config import StoreConfig
 from coach.store.db import Store
-from coach.store.recorder import CallRecorder
 from tests.conftest import ROOT
-from tests.test_store import record_call, utt
+from tests.test_review import fill
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -40,21 +37,7 @@ def free_port() -> int:
 def served(tmp_path):
     """The review app on a free local port, over a SQLite store with three calls."""
     url = f"sqlite:///{tmp_path / 'calls.db'}"
-    store = Store.open(url)
-    record_call(store, tmp_path, "a", "2026-11-01T10:00:00+00:00", "amy")
-    record_call(store, tmp_path, "b", "2026-11-10T10:00:00+00:00", "bo")
-    rec = CallRecorder(store, StoreConfig(collector="bo", keep_audio=False))  # calm: no flags
-    rec.emit(
-        CallStarted(
-            channel="call",
-            t=0.0,
-            call_id="calm",
-            source="x.wav",
-            started_at="2026-11-15T10:00:00+00:00",
-        )
-    )
-    rec.emit(utt("debtor", "z1", 0.0, 2.0, "我下周五转五百", "zh"))
-    rec.emit(CallEnded(channel="call", t=3.0, call_id="calm"))
+    store = fill(Store.open(url), tmp_path)  # amy and bo with everything, a calm call
     book = load(default_root())
     categories = {  # as `coach review` titles them: both languages
         c.id: f"{c.title.get('en', c.id)} · {c.title.get('zh', '')}"
