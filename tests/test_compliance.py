@@ -242,7 +242,7 @@ def test_the_head_has_a_lawful_class_and_lawful_neighbours_win(tmp_path):
          ("can you pay today", "collector"), ("明天让警察来抓你", "collector")]
     )  # fmt: skip
     assert threat.rule == "xx.arrest" and threat.hits[0].source == "model"
-    assert calm.rule is None and calm.reason in ("lawful", "closer to a lawful line")
+    assert calm.rule is None and calm.reason in ("lawful", "closer to a lawful line", "disclaimed")
     assert pay.rule is None and zh.rule == "xx.arrest" and zh.hits[0].alert == "停"
 
 

@@ -14,7 +14,10 @@ An utterance is checked against the rules of its own channel (collector or debto
 3. conditional rules (``when: third_party``) are checked only while that condition holds, by
    pattern or by closeness to their examples (``condition_similarity``);
 4. deadline rules only learn here whether their required words were said (``said``), and debtor
-   utterances whether the debtor confirmed their identity (``identity``).
+   utterances whether the debtor confirmed their identity (``identity``);
+5. a collector line that disclaims the act ("we will never call your employer", "没有人会抓你",
+   ``negation.py``) vetoes the rules of step 1 and 2 — the model's hits, and the patterns' unless
+   the rule says ``negation: keep_patterns`` — since embeddings cannot tell it from the threat.
 
 Each pack has its own heads, so a line that breaks both jurisdictions' rules raises both alerts.
 The embedder is the matcher's (same object, same vector cache); without one only patterns work.
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from coach.compliance.config import ComplianceConfig, ComplianceError
+from coach.compliance.negation import disclaims
 from coach.compliance.packs import Pack, Phrases, Rule
 from coach.embedders import Embedder
 from coach.matcher import EmbeddingCache, clean, detect_lang
@@ -63,7 +67,9 @@ class Decision:
     identity: bool = False  # a debtor text that confirms who they are
     best: str | None = None  # the closest rule, even when rejected (for QA and tuning)
     score: float = 0.0
-    reason: str = "lawful"  # matched / lawful / low score / far from examples / no words
+    # matched / lawful / low score / far from examples / closer to a lawful line / disclaimed /
+    # no words
+    reason: str = "lawful"
 
     @property
     def rule(self) -> str | None:
@@ -240,6 +246,8 @@ class Guard:
         hits: dict[str, Hit] = {}
         said: list[str] = []
         identity = False
+        disclaimed = channel == "collector" and disclaims(text)
+        vetoed = False
         for rule in self.rules.values():
             if rule.kind == "deadline":
                 if channel == rule.channel and self._says(rule.phrases, text, vec):
@@ -252,6 +260,9 @@ class Guard:
             if rule.when and rule.when not in context:
                 continue
             if rule.phrases.matches(text):
+                if disclaimed and not rule.when and rule.negation == "veto":
+                    vetoed = True
+                    continue
                 hits[rule.id] = self._hit(rule, lang, 1.0, "pattern")
             elif rule.when and vec is not None:
                 sim = self._closest(rule.phrases, vec)
@@ -262,10 +273,15 @@ class Guard:
             if p > best_p:
                 best, best_p, reason = rule_id, p, why
             if why == "matched" and rule_id not in hits:
+                if disclaimed:
+                    vetoed = True
+                    continue
                 hits[rule_id] = self._hit(self.rules[rule_id], lang, p, "model")
         ordered = sorted(hits.values(), key=lambda h: (SEVERITY_ORDER[h.severity], -h.score))
         if ordered:
             reason = "matched"
+        elif vetoed:
+            reason = "disclaimed"
         return Decision(
             text, channel, lang, tuple(ordered), tuple(said), identity, best, best_p, reason
         )

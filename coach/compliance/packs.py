@@ -12,6 +12,10 @@ Three kinds of rule:
 - ``deadline``: something the collector must say (``required``) before ``deadline`` seconds have
   passed since the ``anchor`` (the debtor confirmed their identity, or the collector first spoke).
 - ``quiet_hours``: the call started inside the configured night window.
+
+``negation`` says what a collector's disclaimer ("we will never call your employer", see
+``negation.py``) does to a phrase rule: ``veto`` (default) drops its hits, ``keep_patterns`` drops
+only the classifier's and lets its patterns (profanity) stand.
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ CHANNELS = ("collector", "debtor")
 SEVERITIES = ("stop", "warn", "note")
 CONDITIONS = ("third_party",)
 ANCHORS = ("identity", "collector_speech")
+NEGATIONS = ("veto", "keep_patterns")  # what a collector's disclaimer does (compliance/negation.py)
 DEADLINES = ("disclosure_deadline_s", "self_id_deadline_s")  # ComplianceConfig fields
 MIN_EXAMPLES = 8  # per language, for a rule the classifier learns from examples
 _ID = re.compile(r"^[a-z]+\.[a-z0-9_]+$")
 _PACK_KEYS = {"pack", "jurisdiction", "lang", "note", "lawful", "rules"}
 _RULE_KEYS = {
     "id", "kind", "basis", "channel", "severity", "alert", "examples", "patterns",
-    "near_misses", "when", "anchor", "deadline", "required", "identity",
+    "near_misses", "when", "anchor", "deadline", "required", "identity", "negation",
 }  # fmt: skip
 
 
@@ -68,6 +73,9 @@ class Rule:
     anchor: str | None = None
     deadline: str | None = None
     identity: Phrases | None = None  # deadline rules anchored on identity: how the debtor says it
+    # a collector's disclaimer ("we will never…") vetoes the rule's model and pattern hits (veto),
+    # or only its model hits (keep_patterns: profanity is profanity, whatever the polarity)
+    negation: str = "veto"
     file: str = "?"
 
     def alert_text(self, lang: str) -> str:
@@ -221,6 +229,7 @@ def _rule(data: object, pack: str, label: str, problems: _Problems) -> Rule | No
         anchor=anchor,
         deadline=deadline,
         identity=identity,
+        negation=_choice(data, "negation", NEGATIONS, top, problems, "veto") or "veto",
         file=label,
     )
 

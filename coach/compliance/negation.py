@@ -1,0 +1,119 @@
+"""Does the collector disclaim the act? ("we will never call your employer", "没有人会抓你去坐牢")
+
+Sentence embeddings barely see negation: "no one from our office is going to call your job" lies
+next to "we'll call your job" and far from most lawful lines. The guard therefore asks this module
+whether a collector line *disclaims* a prohibited act, and a disclaimer vetoes the rules that allow
+it (``negation: veto`` in the pack, the default).
+
+A disclaimer is one of
+
+- a negation whose subject is the collector's side or nobody at all: "we won't", "I'd never",
+  "our office does not", "nobody is going to", "我们不会", "我们从来不", "没有人会", "谁也不能";
+- advice against the act: "you don't need to", "there's no need", "I wouldn't recommend",
+  "would only make things worse", "不用担心", "不需要", "不建议";
+
+unless
+
+- the negated verb is one of pressure ("we won't stop calling", "I'm not joking", "nobody can help
+  you now", "我们不会放过你", "不会让你好过"), or
+- the line also makes a conditional threat ("if you don't pay…", "unless you…", "不还就…", "再不…").
+
+Deliberately word lists, not a model: every veto can be explained to QA in one line, and the lists
+live here, next to the tests that pin them (``tests/test_compliance_negation.py``).
+"""
+
+from __future__ import annotations
+
+import re
+
+_EN_SPELLING = (
+    (re.compile(r"[’‘`]"), "'"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bcan't\b|\bcannot\b"), "can not"),
+    (re.compile(r"\bain't\b"), "is not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"\bgonna\b"), "going to"),
+    (re.compile(r"\bno ?body\b|\bno-one\b|\bnoone\b"), "no one"),
+)
+
+# the collector's side, or no one
+_EN_WHO = (
+    r"we|i|our (?:office|company|firm|team|agents?|staff|collectors?|bank|department)"
+    r"|this (?:office|company|call)|the (?:bank|creditor|company|office)|they|none of us|no one"
+)
+_EN_AUX = (
+    r"(?:(?:are|am|is|was|will|would|do|does|did|can|could|should|shall|may|might|must|have|has"
+    r"|ever|be|been|going|to|definitely|certainly|really|absolutely|usually|also)\s+)*"
+)
+_EN_NEGATED = re.compile(
+    rf"\b(?:{_EN_WHO})(?:'(?:re|m|ll|d|s|ve))?\s+{_EN_AUX}(?:never|not|no longer)\s+"
+    r"(?P<verb>(?:\w+\s*){1,3})"
+)
+# "no one (from our office) is going to / will / can …": a modal is required, since "you'd better
+# hope nobody runs into you" is a threat
+_EN_NO_ONE = re.compile(
+    r"\bno one(?:'s|'ll)?(?: (?:from|at|in) (?:our|this|the) \w+)?\s+"
+    r"(?:'s|'ll|is|will|would|can|could|should|shall|may|might|must|ever)\s+"
+    rf"{_EN_AUX}(?P<verb>(?:\w+\s*){{1,3}})"
+)
+_EN_ADVICE = re.compile(
+    r"\byou (?:do|will|would|should) not (?:need|have) to\b|\bno need (?:to|for)\b"
+    r"|\bthere(?: i|')s no (?:need|reason)\b|\byou should not\b|\bplease do not\b"
+    r"|\b(?:would|will|does|do)? ?not (?:recommend|suggest|advise)\b"
+    r"|\b(?:would|will|'d|'ll) (?:only|just) (?:make|dig)\b|\b(?:is|would be|'s) a bad idea\b"
+    r"|\bnothing to do with\b|\bnot (?:a|an|the) (?:police|cops?|lawyer|attorney|law firm|court"
+    r"|government|officer|sheriff)\b"
+)
+# verbs that keep a negation a threat: "we won't stop", "not joking", "no one can help you"
+_EN_PRESSURE = re.compile(
+    r"^(?:stop|quit|hesitate|let|go easy|forget|forgive|be (?:nice|pretty|patient|responsible)"
+    r"|play|kid|joke|joking|mess|care|back|give up|rest|wait|think|know|want|like|help|save"
+    r"|hire|believe|tolerate|put up|(?:ask|tell|warn) (?:you )?again)"
+)
+# the negation belongs to a condition ("if I don't hear back…", "unless…") or the line warns
+_EN_CONDITIONAL = re.compile(
+    r"\bif\b[^.?!]{0,40}\b(?:not|never)\b|\bunless\b|\bor else\b|\botherwise\b"
+    r"|\buntil (?:you|this|it)\b|\bkeep ignoring\b|\bthe longer you\b|\bbetter (?:hope|pray)\b"
+)
+
+_ZH_NEGATED = re.compile(
+    r"(?<![对给跟和把让向还找叫])(?:我们|我|咱们|本公司|公司|银行|平台)"
+    r"(?:这边|这里|公司|方面|也|都|是|绝对|肯定|一定|从来|永远|根本)*"
+    r"(?:不会|不可能|不能|绝不|决不|从不|从来不|不|没有|没)(?P<verb>.{0,4})"
+)
+_ZH_NO_ONE = re.compile(
+    r"(?:没有人|没人|不会有人|谁也不|谁都不|任何人都不|(?:不还款|不还钱|欠款|欠钱|逾期)(?:本身)?不(?:会|是|算))"
+    r"(?P<verb>.{0,4})"
+)
+_ZH_ADVICE = re.compile(
+    r"不用担心|别担心|不必|不需要|没必要|用不着|不建议|不推荐|只会越滚越|越借越多"
+)
+_ZH_PRESSURE = re.compile(
+    r"^(?:会|能|可以|敢)?(?:放过|饶|客气|善罢甘休|罢休|手软|留情|让你好|好过|好受|停|管|在乎|怕"
+    r"|跟你废话|跟你客气|想听|信|帮你|帮得了|救你|救得了|轻饶|算完|完|好下场|小事|闹着玩|开玩笑|就)"
+)
+_ZH_CONDITIONAL = re.compile(
+    r"(?:如果|要是|假如|万一)[^,。,!?]{0,10}(?:不|没)|再不|不然|否则|不还就|不还的话|除非|等着瞧|看着办"
+    r"|难道"
+)
+
+
+def _en_form(text: str) -> str:
+    form = text.lower()
+    for pattern, repl in _EN_SPELLING:
+        form = pattern.sub(repl, form)
+    return form
+
+
+def disclaims(text: str) -> bool:
+    """True when ``text`` (a collector line, any language) disclaims an act (module docstring)."""
+    en = _en_form(text)
+    if _EN_CONDITIONAL.search(en) or _ZH_CONDITIONAL.search(text):
+        return False
+    for m in (*_EN_NEGATED.finditer(en), *_EN_NO_ONE.finditer(en)):
+        if not _EN_PRESSURE.match(m["verb"].strip()):
+            return True
+    if _EN_ADVICE.search(en) or _ZH_ADVICE.search(text):
+        return True
+    zh = (*_ZH_NEGATED.finditer(text), *_ZH_NO_ONE.finditer(text))
+    return any(not _ZH_PRESSURE.match(m["verb"]) for m in zh)

@@ -1,0 +1,93 @@
+"""The collector's disclaimers (coach/compliance/negation.py) and what they do to the guard."""
+
+import pytest
+
+from coach.compliance import ComplianceConfig, Guard, load_packs
+from coach.compliance.negation import disclaims
+
+DISCLAIMERS = [
+    "We won't be contacting your employer about this.",
+    "i would never call your mother about this account",
+    "Nobody from our office is going to show up at your house.",
+    "no one is gonna arrest you over a credit card bill",
+    "We're not a law firm and we are not the police.",
+    "I'm with the collections team, not an attorney.",
+    "You don't need to borrow money from anyone to pay this.",
+    "There's no need to take out another loan, we can split it up.",
+    "A cash advance would only make this harder, let's look at a plan.",
+    "Our office does not report anything to your family.",
+    "我们不会联系您的家人和单位",
+    "我们从来不会冒充公安打电话",
+    "没有人会因为这个去抓您",
+    "不还款不会坐牢,这是民事纠纷",
+    "我们不建议您去借网贷来还",
+    "您不用担心,这跟派出所没关系",
+]
+
+THREATS = [
+    "We won't stop calling until this is paid.",
+    "I'm not joking, the sheriff will be at your door.",
+    "If you don't pay today we'll tell your boss.",
+    "If I don't hear back by five, your sister gets a call from me.",
+    "You'd better hope nobody at your job finds out about this.",
+    "nobody can help you now, we're taking the car",
+    "I don't care how old the debt is, we'll sue.",
+    "We will not hesitate to garnish your wages.",
+    "我们不会放过你的",
+    "再不还钱,我们就去你单位找你",
+    "不会让你好过的,你等着",
+    "你去借个网贷还我们不就行了",
+    "诉讼时效对我们不适用,照样告你",
+    "如果今天还不上,就通知你家里人",
+]
+
+
+@pytest.mark.parametrize("text", DISCLAIMERS)
+def test_a_disclaimer_is_recognised(text):
+    assert disclaims(text), text
+
+
+@pytest.mark.parametrize("text", THREATS)
+def test_a_threat_with_a_negation_in_it_is_not_a_disclaimer(text):
+    assert not disclaims(text), text
+
+
+def test_shipped_pack_examples_are_never_disclaimers():
+    """Every prohibited example the packs teach must stay a threat for this module."""
+    packs = load_packs(None, ComplianceConfig().packs)
+    examples = [
+        str(t) for p in packs for r in p.rules if r.channel == "collector" and r.semantic
+        for t, _ in r.phrases.texts()
+    ]  # fmt: skip
+    assert len(examples) > 300
+    assert [t for t in examples if disclaims(t)] == []
+
+
+def test_a_disclaimer_vetoes_patterns_but_profanity_stands():
+    cfg = ComplianceConfig()
+    guard = Guard(load_packs(None, cfg.packs), None, cfg)  # patterns only
+    arrest, loan, swear, threat, debtor = guard.check(
+        [("we are not going to have you arrested, that's not how this works", "collector"),
+         ("以贷还贷只会越滚越大,我们不建议", "collector"),
+         ("I'm not going to fucking wait all day", "collector"),
+         ("if you don't pay we'll have you arrested", "collector"),
+         ("we're not going to have you arrested", "debtor")]
+    )  # fmt: skip
+    assert arrest.hits == () and arrest.reason == "disclaimed"
+    assert loan.hits == () and loan.reason == "disclaimed"
+    assert swear.rule == "us.abusive_language"  # negation: keep_patterns
+    assert threat.rule == "us.threat_arrest"
+    assert debtor.reason != "disclaimed"  # only the collector's words are judged this way
+
+
+def test_negation_key_is_validated(tmp_path):
+    from coach.compliance.config import ComplianceError
+
+    body = (
+        "pack: mine\nnote: Not legal advice.\nrules:\n  - id: xx.swear\n    basis: R1\n"
+        "    channel: collector\n    severity: stop\n    negation: sometimes\n"
+        "    alert: {zh: 停, en: Stop}\n    patterns: ['darn']\n"
+    )
+    (tmp_path / "mine.yaml").write_text(body, encoding="utf-8")
+    with pytest.raises(ComplianceError, match="mine.yaml:8: 'negation' must be one of"):
+        load_packs(tmp_path, ("mine",))
