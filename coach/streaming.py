@@ -13,14 +13,19 @@ Per utterance:
 - the final decode starts at SpeechPaused (speculatively, while the VAD hangover runs) and is used
   at SpeechEnded if the speech really ended there; otherwise it is decoded again;
 - every decode detects the language (it shares Whisper's encoder pass, so it costs little); when
-  detection is unsure the speaker's last language is kept (``fallback``).
+  detection is unsure the speaker's last language is kept (``fallback``);
+- a long turn is decoded in *pieces* cut at its inner pauses: when speech resumes after a pause
+  that closed at least ``min_piece_s`` of speech, that pause's speculative final is kept as the
+  text of the piece, and later partials and finals decode only the audio after it. The final at
+  the end of a long turn then decodes its last piece, not the whole turn, and partials stop
+  growing with the turn, so they block the worker for less time.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -49,8 +54,11 @@ class StreamingConfig:
     first_partial_s: float = 1.0
     partial_interval_s: float = 0.5
     pad_s: float = 0.2  # audio before the first voiced frame handed to Whisper
-    tail_s: float = 0.1  # and after the last one
+    tail_s: float = 0.15  # and after the last one (a pause is known to be this long)
     min_utterance_s: float = 0.3  # shorter speech is a click or a breath, not words
+    # an inner pause commits the speech before it as a piece of at least this length (0: never);
+    # shorter pieces give Whisper too little context, and are decoded again with what follows
+    min_piece_s: float = 2.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +69,7 @@ class DecodeRequest:
     audio: np.ndarray  # float32, 16 kHz
     end: float  # call seconds: speech end (final) or end of the audio so far (partial)
     fallback: str | None = None  # the language to keep when detection is unsure
+    begin: float = 0.0  # call seconds where the decoded piece begins (the utterance's start)
 
     @property
     def priority(self) -> int:
@@ -85,8 +94,16 @@ class _Utterance:
     last_partial_text: str = ""
     paused: bool = False  # in the silence after SpeechPaused: no partials, nothing new is said
     final_requested: float | None = None  # speech end of the final decode in flight
-    finals: dict[float, AsrResult] = field(default_factory=dict)  # speech end -> result
+    finals: dict[float, tuple[float, AsrResult]] = field(default_factory=dict)  # end -> begin, …
     ended: SpeechEnded | None = None
+    pieces: list[tuple[float, float, AsrResult]] = field(default_factory=list)  # begin, end, text
+    piece_start: float = 0.0  # where the audio not yet in a piece begins
+    last_pause: float | None = None
+    resumed_after: set[float] = field(default_factory=set)  # pause ends that speech went on from
+
+    def before(self, begin: float) -> list[AsrResult]:
+        """The committed pieces that end where a decode starting at ``begin`` takes over."""
+        return [r for _, end, r in self.pieces if end < begin]
 
 
 class _ChannelAudio:
@@ -152,6 +169,9 @@ class StreamingAsr:
         if isinstance(item, SpeechResumed):
             if utt := self._speaking.get(item.channel):
                 utt.paused = False
+                if utt.last_pause is not None:
+                    utt.resumed_after.add(utt.last_pause)
+                    self._commit(utt, utt.last_pause)
             return []
         if isinstance(item, SpeechEnded):
             return list(self._on_end(item))
@@ -184,7 +204,10 @@ class StreamingAsr:
 
     def _on_start(self, ev: SpeechStarted) -> list[Output]:
         utt = _Utterance(
-            id=f"{ev.channel[0]}{next(self._ids):04d}", channel=ev.channel, start=ev.start
+            id=f"{ev.channel[0]}{next(self._ids):04d}",
+            channel=ev.channel,
+            start=ev.start,
+            piece_start=ev.start,
         )
         self._speaking[ev.channel] = utt
         self._open[utt.id] = utt
@@ -194,6 +217,7 @@ class StreamingAsr:
         utt = self._speaking.get(ev.channel)
         if utt is not None:
             utt.paused = True
+            utt.last_pause = ev.end
         if utt is not None and ev.end - utt.start >= self.config.min_utterance_s:
             yield self._request_final(utt, ev.end)
 
@@ -203,9 +227,9 @@ class StreamingAsr:
             return
         utt.ended = ev
         if ev.end - utt.start < self.config.min_utterance_s:
-            yield from self._close(utt, None, reason="too short")
+            yield from self._close(utt, utt.start, None, reason="too short")
         elif ev.end in utt.finals:
-            yield from self._close(utt, utt.finals[ev.end])
+            yield from self._close(utt, *utt.finals[ev.end])
         elif utt.final_requested != ev.end:
             yield self._request_final(utt, ev.end)
 
@@ -224,13 +248,28 @@ class StreamingAsr:
             if utt.ended is None and result.rejected is None:
                 yield from self._partial(utt, req, result)
             return
-        utt.finals[req.end] = result
+        utt.finals[req.end] = (req.begin, result)
         if utt.final_requested == req.end:
             utt.final_requested = None
         if utt.ended is not None and utt.ended.end == req.end:
-            yield from self._close(utt, result)
+            yield from self._close(utt, req.begin, result)
+        elif utt.ended is None and req.end in utt.resumed_after:
+            self._commit(utt, req.end)
+
+    def _commit(self, utt: _Utterance, pause: float) -> None:
+        """Keep the speculative final of ``pause`` as a piece, once speech went on after it."""
+        if pause not in utt.finals or self.config.min_piece_s <= 0:
+            return
+        begin, result = utt.finals[pause]
+        if begin != utt.piece_start or pause - begin < self.config.min_piece_s:
+            return
+        if result.rejected is None:
+            utt.pieces.append((begin, pause, result))
+            # the pause lasted at least the VAD's pause_ms: start the next piece inside it
+            utt.piece_start = round(pause + self.config.tail_s / 2, 3)
 
     def _partial(self, utt: _Utterance, req: DecodeRequest, result: AsrResult) -> Iterable[Event]:
+        result = joined([*utt.before(req.begin), result])
         stable, text = utt.hyp.update(result.text)
         if text == utt.last_partial_text:
             return
@@ -247,9 +286,12 @@ class StreamingAsr:
         )
 
     def _close(
-        self, utt: _Utterance, result: AsrResult | None, reason: str = ""
+        self, utt: _Utterance, begin: float, result: AsrResult | None, reason: str = ""
     ) -> Iterable[Event]:
         self._open.pop(utt.id, None)
+        if result is not None and (earlier := utt.before(begin)):
+            # the last piece alone may be noise ("嗯…"): the committed pieces still stand
+            result = joined(earlier if result.rejected else [*earlier, result])
         ended = utt.ended
         assert ended is not None
         span = dict(
@@ -285,6 +327,37 @@ class StreamingAsr:
     def _request(self, utt: _Utterance, kind: DecodeKind, end: float) -> DecodeRequest:
         cfg = self.config
         tail = cfg.tail_s if kind == "final" else 0.0
-        audio = self._audio[utt.channel].slice(utt.start - cfg.pad_s, end + tail)
-        fallback = self._last_lang.get(utt.channel) or self._last_lang.get("call")
-        return DecodeRequest(utt.channel, utt.id, kind, audio, round(end, 3), fallback)
+        begin = utt.piece_start
+        pad = cfg.pad_s if begin == utt.start else 0.0  # a later piece starts inside a pause
+        audio = self._audio[utt.channel].slice(begin - pad, end + tail)
+        fallback = (
+            (utt.pieces[0][2].lang if utt.pieces else None)
+            or self._last_lang.get(utt.channel)
+            or self._last_lang.get("call")
+        )
+        return DecodeRequest(utt.channel, utt.id, kind, audio, round(end, 3), fallback, begin)
+
+
+def joined(parts: list[AsrResult]) -> AsrResult:
+    """One result for consecutive pieces of a turn: texts joined, the longest piece's language."""
+    if len(parts) == 1:
+        return parts[0]
+    main = max(parts, key=lambda r: len(r.text))
+    text = ""
+    for r in parts:
+        if not text:
+            text = r.text
+        elif r.lang == "zh" or main.lang == "zh":
+            text += r.text if text[-1] in "，。！？、,.!?" else "，" + r.text
+        else:
+            text += " " + r.text
+    weights = [max(1, len(r.text)) for r in parts]
+    return replace(
+        main,
+        text=text,
+        avg_logprob=sum(r.avg_logprob * w for r, w in zip(parts, weights, strict=True))
+        / sum(weights),
+        no_speech_prob=min(r.no_speech_prob for r in parts),
+        compression_ratio=max(r.compression_ratio for r in parts),
+        seconds=sum(r.seconds for r in parts),
+    )

@@ -79,7 +79,7 @@ def test_speculative_final_is_used_when_speech_really_ended():
     feed_audio(asr, "debtor", 0.0, 1.8)
     [req] = asr.handle(SpeechPaused(channel="debtor", t=1.8, start=0.2, end=1.6))
     assert req.kind == "final" and req.end == 1.6
-    assert len(req.audio) == round((1.6 + 0.1 - (0.2 - 0.2)) * SAMPLE_RATE)
+    assert len(req.audio) == round((1.6 + 0.15 - (0.2 - 0.2)) * SAMPLE_RATE)
     assert asr.handle(result(req, "I already paid.")) == []  # held until the hangover ends
     [utt] = asr.handle(SpeechEnded(channel="debtor", t=2.1, start=0.2, end=1.6))
     assert isinstance(utt, Utterance)
@@ -147,3 +147,40 @@ def test_debtor_finals_go_first():
         ("debtor", "partial"),
         ("collector", "partial"),
     ]
+
+
+def test_a_long_turn_is_decoded_in_pieces_cut_at_its_inner_pauses():
+    asr = StreamingAsr()
+    asr.handle(SpeechStarted(channel="collector", t=0.3, start=0.0))
+    [first] = requests(feed_audio(asr, "collector", 0.0, 2.6))
+    asr.handle(result(first, "Hello"))
+    [short] = asr.handle(SpeechPaused(channel="collector", t=1.3, start=0.0, end=1.0))
+    asr.handle(result(short, "Hello,"))
+    asr.handle(SpeechResumed(channel="collector", t=1.4, start=0.0))  # 1 s: too short a piece
+    [spec] = asr.handle(SpeechPaused(channel="collector", t=2.6, start=0.0, end=2.5))
+    assert spec.begin == 0.0
+    asr.handle(SpeechResumed(channel="collector", t=2.8, start=0.0))  # resumed before the answer
+    asr.handle(result(spec, "Hello, this is Anna from Crestline."))
+    [partial] = requests(feed_audio(asr, "collector", 2.6, 2.6))
+    assert partial.begin == 2.575  # only the audio after the committed piece
+    [p] = asr.handle(result(partial, "I'm calling about"))
+    assert p.text == "Hello, this is Anna from Crestline. I'm calling about"
+    [final] = asr.handle(SpeechEnded(channel="collector", t=5.5, start=0.0, end=5.0))
+    assert final.begin == 2.575
+    assert len(final.audio) == round((5.0 + 0.15 - 2.575) * SAMPLE_RATE)
+    [utt] = asr.handle(result(final, "I'm calling about your card."))
+    assert utt.text == "Hello, this is Anna from Crestline. I'm calling about your card."
+    assert (utt.start, utt.end) == (0.0, 5.0)
+
+
+def test_mandarin_pieces_join_without_spaces_and_a_noisy_last_piece_is_dropped():
+    asr = StreamingAsr()
+    asr.handle(SpeechStarted(channel="debtor", t=0.3, start=0.0))
+    feed_audio(asr, "debtor", 0.0, 4.0)
+    [spec] = asr.handle(SpeechPaused(channel="debtor", t=2.6, start=0.0, end=2.5))
+    asr.handle(result(spec, "我这个月手头紧", lang="zh"))
+    asr.handle(SpeechResumed(channel="debtor", t=2.8, start=0.0))
+    [final] = asr.handle(SpeechEnded(channel="debtor", t=4.0, start=0.0, end=3.5))
+    assert final.fallback == "zh"  # the turn's language so far
+    [utt] = asr.handle(result(final, "嗯", lang="zh", rejected="low confidence"))
+    assert isinstance(utt, Utterance) and utt.text == "我这个月手头紧" and utt.lang == "zh"
