@@ -1,10 +1,10 @@
 """The compliance guard: rule packs, the stage (pushed events, a scripted classifier), and the real
 model on clear lines, the held-out set and ``coach compliance check --jsonl``.
 
-The held-out set ``phrasebank/compliance/eval/test2.jsonl`` was never used for tuning. Measured
-(README, "The compliance guard", int8 encoder): recall en 100 %, zh 100 %; false alerts en 3.7 %,
-zh 0 % (the target is <= 2 %: en misses it by one line). The bounds below guard against
-regressions from there, with a few lines of slack; they are not the targets."""
+The held-out set ``phrasebank/compliance/eval/test4.jsonl`` was never used for tuning. Measured
+(README, "The compliance guard", int8 encoder, scored once): recall en 94.0 %, zh 86.7 %; false
+alerts en 0.9 %, zh 0.9 % (targets: recall >= 95 %, false alerts <= 2 %). The bounds below guard
+against regressions from there, with a few lines of slack; they are not the targets."""
 
 from __future__ import annotations
 
@@ -431,7 +431,7 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     from coach.compliance.evaluate import read_lines, score
     from coach.match_cli import embedding_cache
 
-    lines = read_lines(default_folder() / "eval" / "test2.jsonl", set(guard.rules))
+    lines = read_lines(default_folder() / "eval" / "test4.jsonl", set(guard.rules))
     cache = embedding_cache(guard.embedder)
     decisions = guard.check(
         [(x.text, x.channel) for x in lines], [x.lang for x in lines], [x.context for x in lines],
@@ -441,9 +441,9 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     report = score(lines, decisions, set(guard.rules))
     for lang in ("zh", "en"):
         r = report.by_lang[lang]
-        assert r.prohibited >= 40 and r.legitimate >= 50
-        assert r.caught / r.prohibited >= 0.93, (lang, r.to_dict())
-        assert r.false_alerts / r.legitimate <= 0.08, (lang, r.to_dict())
+        assert r.prohibited >= 80 and r.legitimate >= 100
+        assert r.caught / r.prohibited >= 0.82, (lang, r.to_dict())
+        assert r.false_alerts / r.legitimate <= 0.05, (lang, r.to_dict())
 
 
 @pytest.mark.models

@@ -22,6 +22,10 @@ DISCLAIMERS = [
     "不还款不会坐牢,这是民事纠纷",
     "我们不建议您去借网贷来还",
     "您不用担心,这跟派出所没关系",
+    "ok i wont call you at work anymore",  # the recogniser dropped the apostrophe
+    "we dont talk to your neighbors about accounts",
+    "不用找朋友借钱来还,咱们按您的收入定个计划",
+    "请不要去借网贷还这个,我们可以分期",
 ]
 
 THREATS = [
@@ -39,6 +43,9 @@ THREATS = [
     "你去借个网贷还我们不就行了",
     "诉讼时效对我们不适用,照样告你",
     "如果今天还不上,就通知你家里人",
+    "I can't guarantee the police won't come knocking if this stays open.",
+    "被抓走那天,别怪我没跟你说过",
+    "你不用找借口了,明天我们就去你单位",
 ]
 
 

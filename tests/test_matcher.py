@@ -1,10 +1,11 @@
 """The real matcher (EmbeddingGemma + the shipped phrasebank) on real text.
 
-The held-out sets ``phrasebank/eval/test.jsonl`` and ``test2.jsonl`` were written apart from the
-phrasebank and never used for tuning. The issue's targets are top-1 >= 90% and false alarms <= 3%
-per language; measured (README, int8 runtime): test en 96.2% / 1.7%, zh 91.5% / 4.8%; test2 (the
-fresher, harder set) en 85.3% / 1.7%, zh 82.1% / 6.6%. The bounds below guard against regressions
-from there (about 3 points of slack, a handful of lines), not the targets."""
+The held-out sets ``phrasebank/eval/test*.jsonl`` were written apart from the phrasebank and never
+used for tuning. The issue's targets are top-1 >= 90% and false alarms <= 3% per language;
+measured (README, int8 runtime, after the 419 new examples and the re-tune on dev): test3 (scored
+once) en 87.9% / 4.2%, zh 86.6% / 3.4%; test en 92.3% / 0.8%, zh 83.8% / 1.6%; test2 en 89.1% /
+0%, zh 77.2% / 0%. The bounds below guard against regressions from there (about 3 points of
+slack, a handful of lines), not the targets."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ COACH = [sys.executable, "-m", "coach"]
 
 
 @pytest.mark.parametrize(
-    ("name", "min_top1", "max_false_alarms"), [("test", 0.88, 0.08), ("test2", 0.79, 0.10)]
+    ("name", "min_top1", "max_false_alarms"),
+    [("test", 0.80, 0.05), ("test2", 0.74, 0.04), ("test3", 0.83, 0.07)],
 )
 def test_held_out_sets_stay_near_their_measured_figures(
     matcher, name: str, min_top1: float, max_false_alarms: float

@@ -28,7 +28,10 @@ import re
 
 _EN_SPELLING = (
     (re.compile(r"[’‘`]"), "'"),
-    (re.compile(r"\bwon't\b"), "will not"),
+    # a recogniser often drops the apostrophe: "i wont call", "we dont"
+    (re.compile(r"\b(?:won't|wont)\b"), "will not"),
+    (re.compile(r"\b(do|does|did|is|are|was|were|would|could|should|have|has)nt\b"), r"\1 not"),
+    (re.compile(r"\bcant\b"), "can not"),
     (re.compile(r"\bcan't\b|\bcannot\b"), "can not"),
     (re.compile(r"\bain't\b"), "is not"),
     (re.compile(r"n't\b"), " not"),
@@ -68,7 +71,7 @@ _EN_ADVICE = re.compile(
 _EN_PRESSURE = re.compile(
     r"^(?:stop|quit|hesitate|let|go easy|forget|forgive|be (?:nice|pretty|patient|responsible)"
     r"|play|kid|joke|joking|mess|care|back|give up|rest|wait|think|know|want|like|help|save"
-    r"|hire|believe|tolerate|put up|(?:ask|tell|warn) (?:you )?again)"
+    r"|hire|believe|tolerate|put up|promise|guarantee|(?:ask|tell|warn) (?:you )?again)"
 )
 # the negation belongs to a condition ("if I don't hear back…", "unless…") or the line warns
 _EN_CONDITIONAL = re.compile(
@@ -86,7 +89,8 @@ _ZH_NO_ONE = re.compile(
     r"(?P<verb>.{0,4})"
 )
 _ZH_ADVICE = re.compile(
-    r"不用担心|别担心|不必|不需要|没必要|用不着|不建议|不推荐|只会越滚越|越借越多"
+    r"不用(?:担心|害怕|怕|着急|紧张|去?借(?!口)|找[^,。,]{0,6}借(?!口))|别担心|不必|不需要|没必要|用不着|不建议|不推荐|只会越滚越|越借越多"
+    r"|请不要|请别|千万不要(?:去)?借"
 )
 _ZH_PRESSURE = re.compile(
     r"^(?:会|能|可以|敢)?(?:放过|饶|客气|善罢甘休|罢休|手软|留情|让你好|好过|好受|停|管|在乎|怕"
@@ -94,7 +98,7 @@ _ZH_PRESSURE = re.compile(
 )
 _ZH_CONDITIONAL = re.compile(
     r"(?:如果|要是|假如|万一)[^,。,!?]{0,10}(?:不|没)|再不|不然|否则|不还就|不还的话|除非|等着瞧|看着办"
-    r"|难道"
+    r"|难道|别怪"
 )
 
 

@@ -4,9 +4,10 @@ For every line of ``dev.jsonl`` and the held-out ``test*.jsonl`` sets it prints 
 sentence (examples, near-misses, lawful lines, required/identity phrases) and its cosine, and for
 test lines also the closest dev line. Test lines at or above ``--max`` (default 0.95) are
 failures (exit 1); dev lines are only listed. Reads only the texts of the sets, never the guard's
-decisions on them.
+decisions on them. ``--drop SET`` rewrites a fresh held-out set without its failing lines, before
+its first scoring (what was done to ``test3.jsonl``).
 
-    .venv/bin/python -m coach.compliance.overlap [--max 0.95] [--show 0.9]
+    .venv/bin/python -m coach.compliance.overlap [--max 0.95] [--show 0.9] [--drop test3]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--max", type=float, default=0.95)
     ap.add_argument("--show", type=float, default=0.9, help="also list lines above this")
+    ap.add_argument("--drop", help="rewrite this held-out set (e.g. test3) without its failures")
     args = ap.parse_args()
     cfg = config_mod.load(None)
     ccfg = getattr(cfg, "compliance", None) or ComplianceConfig()
@@ -52,6 +54,7 @@ def main() -> None:
     vecs = {s: cache.embed(embedder, texts) for s, texts in sets.items()}
     cache.save()
     failures = 0
+    dropped: set[int] = set()
     for name, texts in sets.items():
         against = [("pack", packs, P)] + (
             [("dev", sets["dev"], vecs["dev"])] if name != "dev" else []
@@ -65,9 +68,18 @@ def main() -> None:
                 if sims[j] >= args.show:
                     fail = sims[j] >= args.max and name != "dev"  # dev is for tuning anyway
                     failures += fail
+                    if fail and name == args.drop:
+                        dropped.add(i)
                     flag = "FAIL" if fail else "near"
                     print(f"{flag} {name} {sims[j]:.3f} {text!r} ~ {label} {pool[j]!r}")
         print(f"{name}: {len(texts)} lines, highest cosine to training/dev text {worst:.3f}")
+    if args.drop and dropped:
+        path = folder / f"{args.drop}.jsonl"
+        rows = [r for r in path.read_text(encoding="utf-8").splitlines() if r.strip()]
+        kept = [r for i, r in enumerate(rows) if i not in dropped]
+        path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        print(f"{path.name}: dropped {len(dropped)} near copies, {len(kept)} lines left")
+        return
     sys.exit(1 if failures else 0)
 
 
