@@ -31,8 +31,7 @@ _EN_SPELLING = (
     # a recogniser often drops the apostrophe: "i wont call", "we dont"
     (re.compile(r"\b(?:won't|wont)\b"), "will not"),
     (re.compile(r"\b(do|does|did|is|are|was|were|would|could|should|have|has)nt\b"), r"\1 not"),
-    (re.compile(r"\bcant\b"), "can not"),
-    (re.compile(r"\bcan't\b|\bcannot\b"), "can not"),
+    (re.compile(r"\b(?:can'?t|cannot)\b"), "can not"),
     (re.compile(r"\bain't\b"), "is not"),
     (re.compile(r"n't\b"), " not"),
     (re.compile(r"\bgonna\b"), "going to"),
