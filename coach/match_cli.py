@@ -257,10 +257,10 @@ def lint(cfg: Config, no_model: bool, strict: bool) -> None:
 @click.option(
     "--set",
     "which",
-    default="test3",
+    default="test4",
     show_default=True,
-    help="test3 (the freshest held-out set), test2 / test (earlier ones, since used), dev (for"
-    " tuning) or a path to a labelled .jsonl file.",
+    help="test4 (the freshest held-out set), test3 / test2 / test (earlier ones, since used),"
+    " dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
 @click.option("--errors", is_flag=True, help="List every wrong decision.")
@@ -270,7 +270,7 @@ def eval_(cfg: Config, which: str, as_json: bool, errors: bool) -> None:
     from coach.evaluation import EvalSetError, read_set, score
 
     named = phrasebank_root(cfg) / "eval" / f"{which}.jsonl"
-    path = named if which in ("test", "test2", "test3", "dev") else Path(which)
+    path = named if which in ("test", "test2", "test3", "test4", "dev") else Path(which)
     matcher = load_matcher(cfg)
     try:
         examples = read_set(path, set(matcher.phrasebank.categories))

@@ -1,9 +1,9 @@
 """The compliance guard: rule packs, the stage (pushed events, a scripted classifier), and the real
 model on clear lines, the held-out set and ``coach compliance check --jsonl``.
 
-The held-out set ``phrasebank/compliance/eval/test4.jsonl`` was never used for tuning. Measured
-(README, "The compliance guard", int8 encoder, scored once): recall en 94.0 %, zh 86.7 %; false
-alerts en 0.9 %, zh 0.9 % (targets: recall >= 95 %, false alerts <= 2 %). The bounds below guard
+The held-out set ``phrasebank/compliance/eval/test5.jsonl`` was never used for tuning. Measured
+(README, "The compliance guard", int8 encoder, scored once): recall en 90.4 %, zh 85.5 %; false
+alerts en 1.9 %, zh 1.9 % (targets: recall >= 95 %, false alerts <= 2 %). The bounds below guard
 against regressions from there, with a few lines of slack; they are not the targets."""
 
 from __future__ import annotations
@@ -431,7 +431,7 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     from coach.compliance.evaluate import read_lines, score
     from coach.match_cli import embedding_cache
 
-    lines = read_lines(default_folder() / "eval" / "test4.jsonl", set(guard.rules))
+    lines = read_lines(default_folder() / "eval" / "test5.jsonl", set(guard.rules))
     cache = embedding_cache(guard.embedder)
     decisions = guard.check(
         [(x.text, x.channel) for x in lines], [x.lang for x in lines], [x.context for x in lines],

@@ -26,6 +26,7 @@ DISCLAIMERS = [
     "we dont talk to your neighbors about accounts",
     "不用找朋友借钱来还,咱们按您的收入定个计划",
     "请不要去借网贷还这个,我们可以分期",
+    "You don't have to take a loan out for this, we can do three payments.",
 ]
 
 THREATS = [
@@ -46,6 +47,9 @@ THREATS = [
     "I can't guarantee the police won't come knocking if this stays open.",
     "被抓走那天,别怪我没跟你说过",
     "你不用找借口了,明天我们就去你单位",
+    "晚上回家路上小心点,到时候别说我们没打过招呼",
+    "Don't say I didn't warn you when the tow truck shows up.",
+    "Grab a payday loan this afternoon so you don't have to deal with us again.",
 ]
 
 

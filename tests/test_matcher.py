@@ -2,10 +2,11 @@
 
 The held-out sets ``phrasebank/eval/test*.jsonl`` were written apart from the phrasebank and never
 used for tuning. The issue's targets are top-1 >= 90% and false alarms <= 3% per language;
-measured (README, int8 runtime, after the 419 new examples and the re-tune on dev): test3 (scored
-once) en 87.9% / 4.2%, zh 86.6% / 3.4%; test en 92.3% / 0.8%, zh 83.8% / 1.6%; test2 en 89.1% /
-0%, zh 77.2% / 0%. The bounds below guard against regressions from there (about 3 points of
-slack, a handful of lines), not the targets."""
+measured (README, int8 runtime, after the 419 new examples and the re-tune on dev): test4 (scored
+once, the freshest) en 92.9% / 0.9%, zh 79.0% / 1.7%; test3 (scored once) en 87.9% / 4.2%, zh
+86.6% / 3.4%; test2 en 89.1% / 0%, zh 77.2% / 0%. The bounds below guard against regressions from
+there (about 3 points of slack, a handful of lines), not the targets. (The oldest set, ``test``,
+is still in the repo and ``coach phrasebank eval --set test`` scores it.)"""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ COACH = [sys.executable, "-m", "coach"]
 
 @pytest.mark.parametrize(
     ("name", "min_top1", "max_false_alarms"),
-    [("test", 0.80, 0.05), ("test2", 0.74, 0.04), ("test3", 0.83, 0.07)],
+    [("test2", 0.74, 0.04), ("test3", 0.83, 0.07), ("test4", 0.76, 0.04)],
 )
 def test_held_out_sets_stay_near_their_measured_figures(
     matcher, name: str, min_top1: float, max_false_alarms: float

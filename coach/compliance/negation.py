@@ -16,7 +16,8 @@ unless
 
 - the negated verb is one of pressure ("we won't stop calling", "I'm not joking", "nobody can help
   you now", "我们不会放过你", "不会让你好过"), or
-- the line also makes a conditional threat ("if you don't pay…", "unless you…", "不还就…", "再不…").
+- the line also makes a conditional threat or a warning ("if you don't pay…", "unless you…",
+  "don't say I didn't warn you", "不还就…", "再不…", "别说我没提醒你").
 
 Deliberately word lists, not a model: every veto can be explained to QA in one line, and the lists
 live here, next to the tests that pin them (``tests/test_compliance_negation.py``).
@@ -59,7 +60,9 @@ _EN_NO_ONE = re.compile(
     rf"{_EN_AUX}(?P<verb>(?:\w+\s*){{1,3}})"
 )
 _EN_ADVICE = re.compile(
-    r"\byou (?:do|will|would|should) not (?:need|have) to\b|\bno need (?:to|for)\b"
+    # "…so you don't have to pay" gives the purpose of the act, not advice against it
+    r"(?<!so )(?<!so that )\byou (?:do|will|would|should) not (?:need|have) to\b"
+    r"|\bno need (?:to|for)\b"
     r"|\bthere(?: i|')s no (?:need|reason)\b|\byou should not\b|\bplease do not\b"
     r"|\b(?:would|will|does|do)? ?not (?:recommend|suggest|advise)\b"
     r"|\b(?:would|will|'d|'ll) (?:only|just) (?:make|dig)\b|\b(?:is|would be|'s) a bad idea\b"
@@ -76,6 +79,7 @@ _EN_PRESSURE = re.compile(
 _EN_CONDITIONAL = re.compile(
     r"\bif\b[^.?!]{0,40}\b(?:not|never)\b|\bunless\b|\bor else\b|\botherwise\b"
     r"|\buntil (?:you|this|it)\b|\bkeep ignoring\b|\bthe longer you\b|\bbetter (?:hope|pray)\b"
+    r"|\bdo not say (?:i|we) did not\b"
 )
 
 _ZH_NEGATED = re.compile(
@@ -97,7 +101,7 @@ _ZH_PRESSURE = re.compile(
 )
 _ZH_CONDITIONAL = re.compile(
     r"(?:如果|要是|假如|万一)[^,。,!?]{0,10}(?:不|没)|再不|不然|否则|不还就|不还的话|除非|等着瞧|看着办"
-    r"|难道|别怪"
+    r"|难道|别怪|别说(?:我|我们)?没"  # 别说我没提醒你: a warning, not a denial
 )
 
 
