@@ -27,6 +27,8 @@ DISCLAIMERS = [
     "不用找朋友借钱来还,咱们按您的收入定个计划",
     "请不要去借网贷还这个,我们可以分期",
     "You don't have to take a loan out for this, we can do three payments.",
+    "I'd recommend against borrowing from a payday lender to cover this.",
+    "不用以贷还贷,按月分期就行",
 ]
 
 THREATS = [
@@ -50,6 +52,8 @@ THREATS = [
     "晚上回家路上小心点,到时候别说我们没打过招呼",
     "Don't say I didn't warn you when the tow truck shows up.",
     "Grab a payday loan this afternoon so you don't have to deal with us again.",
+    "Bad luck tends to find people who ignore the calls they don't like.",
+    "进去以后可没人给你送饭",
 ]
 
 

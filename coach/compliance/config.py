@@ -22,10 +22,11 @@ class ComplianceConfig:
     folder: str | None = None  # default: the packs shipped in phrasebank/compliance
     # The classifier's decision (coach/compliance/guard.py). Tuned on
     # phrasebank/compliance/eval/dev.jsonl only (python -m coach.compliance.tune; re-run for the
-    # int8 ONNX runtime, and again after the disclaimer veto and new pack lines, 2026-11-23): the
-    # middle of the plateau of best worse-language recall with no false alerts on dev.
+    # int8 ONNX runtime, again after the disclaimer veto and new pack lines, and after the test5
+    # fixes, all 2026-11-23): the middle of the plateau of best worse-language recall with no
+    # false alerts on dev.
     regularisation: float = 64.0  # C of each logistic head (inverse L2 strength); tune.py, dev
-    min_prob: float = 0.55  # the head's probability of the rule
+    min_prob: float = 0.5  # the head's probability of the rule
     min_similarity: float = 0.5  # cosine to the nearest example of that rule
     min_margin: float = -0.05  # ... which must beat the nearest lawful line's cosine by this much
     # "third party on the line" rules fire on a pattern, or this close to one of their examples

@@ -42,7 +42,7 @@ _EN_SPELLING = (
 # the collector's side, or no one
 _EN_WHO = (
     r"we|i|our (?:office|company|firm|team|agents?|staff|collectors?|bank|department)"
-    r"|this (?:office|company|call)|the (?:bank|creditor|company|office)|they|none of us|no one"
+    r"|this (?:office|company|call)|the (?:bank|creditor|company|office)|none of us|no one"
 )
 _EN_AUX = (
     r"(?:(?:are|am|is|was|will|would|do|does|did|can|could|should|shall|may|might|must|have|has"
@@ -65,6 +65,7 @@ _EN_ADVICE = re.compile(
     r"|\bno need (?:to|for)\b"
     r"|\bthere(?: i|')s no (?:need|reason)\b|\byou should not\b|\bplease do not\b"
     r"|\b(?:would|will|does|do)? ?not (?:recommend|suggest|advise)\b"
+    r"|\b(?:advise|recommend|suggest|warn you) against\b"
     r"|\b(?:would|will|'d|'ll) (?:only|just) (?:make|dig)\b|\b(?:is|would be|'s) a bad idea\b"
     r"|\bnothing to do with\b|\bnot (?:a|an|the) (?:police|cops?|lawyer|attorney|law firm|court"
     r"|government|officer|sheriff)\b"
@@ -92,12 +93,14 @@ _ZH_NO_ONE = re.compile(
     r"(?P<verb>.{0,4})"
 )
 _ZH_ADVICE = re.compile(
-    r"不用(?:担心|害怕|怕|着急|紧张|去?借(?!口)|找[^,。,]{0,6}借(?!口))|别担心|不必|不需要|没必要|用不着|不建议|不推荐|只会越滚越|越借越多"
+    r"不用(?:担心|害怕|怕|着急|紧张|去?借(?!口)|找[^,。,]{0,6}借(?!口)|以贷还贷|拆东墙)"
+    r"|别担心|不必|不需要|没必要|用不着|不建议|不推荐|只会越滚越|越借越多"
     r"|请不要|请别|千万不要(?:去)?借"
 )
 _ZH_PRESSURE = re.compile(
     r"^(?:会|能|可以|敢)?(?:放过|饶|客气|善罢甘休|罢休|手软|留情|让你好|好过|好受|停|管|在乎|怕"
-    r"|跟你废话|跟你客气|想听|信|帮你|帮得了|救你|救得了|轻饶|算完|完|好下场|小事|闹着玩|开玩笑|就)"
+    r"|跟你废话|跟你客气|想听|信|帮你|帮得了|救你|救得了|轻饶|算完|完|好下场|小事|闹着玩|开玩笑|就"
+    r"|给你送|管你|理你|记得你)"
 )
 _ZH_CONDITIONAL = re.compile(
     r"(?:如果|要是|假如|万一)[^,。,!?]{0,10}(?:不|没)|再不|不然|否则|不还就|不还的话|除非|等着瞧|看着办"
