@@ -167,7 +167,7 @@ def check(
     "which",
     default="test5",
     show_default=True,
-    help="test5 (held out), test4 / test3 / test2 / test (earlier held-out sets, since used),"
+    help="test5 (the freshest blind set, scored once), test4 / test3 / test2 / test (earlier ones),"
     " dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
