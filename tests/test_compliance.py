@@ -1,10 +1,11 @@
 """The compliance guard: rule packs, the stage (pushed events, a scripted classifier), and the real
 model on clear lines, the held-out set and ``coach compliance check --jsonl``.
 
-The held-out set ``phrasebank/compliance/eval/test5.jsonl`` was never used for tuning. Measured
-(README, "The compliance guard", int8 encoder, scored once): recall en 90.4 %, zh 85.5 %; false
-alerts en 1.9 %, zh 1.9 % (targets: recall >= 95 %, false alerts <= 2 %). The bounds below guard
-against regressions from there, with a few lines of slack; they are not the targets."""
+The blind set ``phrasebank/compliance/eval/test5.jsonl`` was scored once before anything was changed
+because of it (README, "The compliance guard", int8 encoder): recall en 90.4 %, zh 85.5 %; false
+alerts en 1.9 %, zh 1.9 % (targets: recall >= 95 %, false alerts <= 2 %). Three kinds of its errors
+were fixed afterwards, so it is no longer held out. The bounds below guard against regressions from
+there, with a few lines of slack; they are not the targets."""
 
 from __future__ import annotations
 

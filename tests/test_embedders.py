@@ -38,7 +38,7 @@ def _fake_export(folder: Path, source: Path) -> None:
     for name in int8_export.FILES:
         (folder / name).write_bytes(name.encode() * 10)
         data = (folder / name).read_bytes()
-        files[name] = {"size": len(data), "sha256": models._hash_file(folder / name)}
+        files[name] = {"size": len(data), "sha256": models.hash_file(folder / name)}
     info = {"format": int8_export.FORMAT, "source": int8_export._source_stamp(source)}
     (folder / int8_export.INFO).write_text(json.dumps({**info, "files": files}))
 

