@@ -1,12 +1,11 @@
 """The real matcher (EmbeddingGemma + the shipped phrasebank) on real text.
 
-The held-out sets ``phrasebank/eval/test*.jsonl`` were written apart from the phrasebank and never
-used for tuning. The issue's targets are top-1 >= 90% and false alarms <= 3% per language;
-measured (README, int8 runtime, after the 419 new examples and the re-tune on dev): test4 (scored
-once, the freshest) en 92.9% / 0.9%, zh 79.0% / 1.7%; test3 (scored once) en 87.9% / 4.2%, zh
-86.6% / 3.4%; test2 en 89.1% / 0%, zh 77.2% / 0%. The bounds below guard against regressions from
-there (about 3 points of slack, a handful of lines), not the targets. (The oldest set, ``test``,
-is still in the repo and ``coach phrasebank eval --set test`` scores it.)"""
+``phrasebank/eval/test5.jsonl`` is the held-out set: written blind, never used for tuning, scored
+once (README, int8 runtime): en 89.0% top-1 / 4.2% false alarms, zh 91.5% / 6.7%. The older sets
+(test .. test4) are retired: their lines were folded into the phrasebank as examples, so they no
+longer measure anything. The issue's targets are top-1 >= 90% and false alarms <= 3% per
+language; the bounds below guard against regressions from the measured figures (about 3 points
+of slack, a handful of lines), not the targets."""
 
 from __future__ import annotations
 
@@ -26,22 +25,23 @@ COACH = [sys.executable, "-m", "coach"]
 
 
 @pytest.mark.parametrize(
-    ("name", "min_top1", "max_false_alarms"),
-    [("test2", 0.74, 0.04), ("test3", 0.83, 0.07), ("test4", 0.76, 0.04)],
+    ("lang", "min_top1", "max_false_alarms"), [("en", 0.86, 0.07), ("zh", 0.88, 0.09)]
 )
-def test_held_out_sets_stay_near_their_measured_figures(
-    matcher, name: str, min_top1: float, max_false_alarms: float
+def test_the_held_out_set_stays_near_its_measured_figures(
+    matcher, lang: str, min_top1: float, max_false_alarms: float
 ):
     examples = read_set(
-        pb.default_root() / "eval" / f"{name}.jsonl", set(matcher.phrasebank.categories)
+        pb.default_root() / "eval" / "test5.jsonl", set(matcher.phrasebank.categories)
     )
     decisions = matcher.decide([e.text for e in examples], [e.lang for e in examples])
     report = score(examples, [(d.category, d.score) for d in decisions])
-    for lang in ("zh", "en"):
-        r = report.by_lang[lang]
-        assert r.excuses >= 100 and r.non_excuses >= 80
-        assert r.top1 >= min_top1, (lang, r.to_dict())
-        assert r.false_alarm_rate <= max_false_alarms, (lang, r.to_dict())
+    r = report.by_lang[lang]
+    assert r.excuses >= 100 and r.non_excuses >= 80
+    assert r.top1 >= min_top1, r.to_dict()
+    assert r.false_alarm_rate <= max_false_alarms, r.to_dict()
+    # None of its lines may have become a phrasebank example: then it would no longer be held out.
+    known = {pb.normalise(t) for t, _, _ in matcher.phrasebank.labelled_examples()}
+    assert not [e.text for e in examples if pb.normalise(e.text) in known]
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from coach import phrasebank as pb
 from coach.lint import static_findings
@@ -122,3 +123,29 @@ def test_lint_finds_duplicates_across_categories_and_thin_categories(tmp_path):
 def test_a_copy_of_the_shipped_book_is_valid(tmp_path):
     shutil.copytree(ROOT, tmp_path / "pb")
     assert pb.load(tmp_path / "pb").categories.keys() == pb.load(ROOT).categories.keys()
+
+
+def _fold_tool():
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "tools" / "matcher" / "fold_retired.py"
+    spec = importlib.util.spec_from_file_location("fold_retired", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_folding_a_retired_set_appends_examples_the_loader_reads_back(tmp_path):
+    fold = _fold_tool()
+    path = tmp_path / "cash_flow.yaml"
+    path.write_text(
+        "id: cash_flow\nexamples:\n  zh:\n    - 手头紧\n\n  en:\n    - I'm broke\nrebuttal: x\n",
+        encoding="utf-8",
+    )
+    # Items YAML would otherwise read as booleans, mappings, comments or lists must round-trip.
+    tricky = ["yes", "no: really", "# not a comment", "- dash", "it's 'quoted'", '"money"']
+    fold.insert_examples(path, {"zh": ["没钱了"], "en": tricky}, "from eval/testX.jsonl")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["examples"] == {"zh": ["手头紧", "没钱了"], "en": ["I'm broke", *tricky]}
+    assert data["rebuttal"] == "x"
+    assert "# from eval/testX.jsonl" in path.read_text(encoding="utf-8")
