@@ -165,10 +165,10 @@ def check(
 @click.option(
     "--set",
     "which",
-    default="test5",
+    default="test6",
     show_default=True,
-    help="test5 (the freshest blind set, scored once), test4 / test3 / test2 / test (earlier ones),"
-    " dev (for tuning) or a path to a labelled .jsonl file.",
+    help="test6 (the freshest blind set, scored once), test5 / test4 / test3 / test2 / test"
+    " (earlier ones), dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
 @click.option("--errors", is_flag=True, help="List every missed line and false alert.")
@@ -180,7 +180,7 @@ def eval_(cfg, which: str, as_json: bool, errors: bool) -> None:
 
     cfg, ccfg = _settings(cfg)
     folder = Path(ccfg.folder).expanduser() if ccfg.folder else default_folder()
-    named = which in ("test5", "test4", "test3", "test2", "test", "dev")
+    named = which in ("test6", "test5", "test4", "test3", "test2", "test", "dev")
     path = folder / "eval" / f"{which}.jsonl" if named else Path(which)
     guard = load_guard(cfg)
     try:
