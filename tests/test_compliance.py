@@ -1,11 +1,12 @@
 """The compliance guard: rule packs, the stage (pushed events, a scripted classifier), and the real
 model on clear lines, the held-out set and ``coach compliance check --jsonl``.
 
-The blind set ``phrasebank/compliance/eval/test5.jsonl`` was scored once before anything was changed
-because of it (README, "The compliance guard", int8 encoder): recall en 90.4 %, zh 85.5 %; false
-alerts en 1.9 %, zh 1.9 % (targets: recall >= 95 %, false alerts <= 2 %). Three kinds of its errors
-were fixed afterwards, so it is no longer held out. The bounds below guard against regressions from
-there, with a few lines of slack; they are not the targets."""
+The blind set ``phrasebank/compliance/eval/test6.jsonl`` was scored once before anything was changed
+because of it (README, "The compliance guard", int8 encoder): recall en 89.3 %, zh 92.8 %; false
+alerts en 4.6 %, zh 1.9 % (targets: recall >= 95 %, false alerts <= 2 %). Kinds of its errors were
+fixed afterwards and the thresholds re-tuned (not on test6), so it is no longer held out. The
+bounds below guard against regressions from there, with a few lines of slack; they are not the
+targets."""
 
 from __future__ import annotations
 
@@ -432,7 +433,7 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     from coach.compliance.evaluate import read_lines, score
     from coach.match_cli import embedding_cache
 
-    lines = read_lines(default_folder() / "eval" / "test5.jsonl", set(guard.rules))
+    lines = read_lines(default_folder() / "eval" / "test6.jsonl", set(guard.rules))
     cache = embedding_cache(guard.embedder)
     decisions = guard.check(
         [(x.text, x.channel) for x in lines], [x.lang for x in lines], [x.context for x in lines],
@@ -443,8 +444,8 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     for lang in ("zh", "en"):
         r = report.by_lang[lang]
         assert r.prohibited >= 80 and r.legitimate >= 100
-        assert r.caught / r.prohibited >= 0.82, (lang, r.to_dict())
-        assert r.false_alerts / r.legitimate <= 0.05, (lang, r.to_dict())
+        assert r.caught / r.prohibited >= 0.85, (lang, r.to_dict())
+        assert r.false_alerts / r.legitimate <= 0.07, (lang, r.to_dict())
 
 
 @pytest.mark.models

@@ -29,6 +29,7 @@ DISCLAIMERS = [
     "You don't have to take a loan out for this, we can do three payments.",
     "I'd recommend against borrowing from a payday lender to cover this.",
     "不用以贷还贷,按月分期就行",
+    "千万别去套现,我们先把分期方案定下来",
 ]
 
 THREATS = [
@@ -54,6 +55,9 @@ THREATS = [
     "Grab a payday loan this afternoon so you don't have to deal with us again.",
     "Bad luck tends to find people who ignore the calls they don't like.",
     "进去以后可没人给你送饭",
+    "I wouldn't bet on the age of this account keeping a judge away.",
+    "Being old doesn't mean we can't get a judgment on it.",
+    "时效过了并不等于我们没法起诉你",
 ]
 
 

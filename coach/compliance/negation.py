@@ -17,7 +17,8 @@ unless
 - the negated verb is one of pressure ("we won't stop calling", "I'm not joking", "nobody can help
   you now", "我们不会放过你", "不会让你好过"), or
 - the line also makes a conditional threat or a warning ("if you don't pay…", "unless you…",
-  "don't say I didn't warn you", "不还就…", "再不…", "别说我没提醒你").
+  "don't say I didn't warn you", "不还就…", "再不…", "别说我没提醒你"), or denies a denial
+  ("that doesn't mean we can't…", "不代表我们没办法…"), which asserts the act.
 
 Deliberately word lists, not a model: every veto can be explained to QA in one line, and the lists
 live here, next to the tests that pin them (``tests/test_compliance_negation.py``).
@@ -74,13 +75,16 @@ _EN_ADVICE = re.compile(
 _EN_PRESSURE = re.compile(
     r"^(?:stop|quit|hesitate|let|go easy|forget|forgive|be (?:nice|pretty|patient|responsible)"
     r"|play|kid|joke|joking|mess|care|back|give up|rest|wait|think|know|want|like|help|save"
-    r"|hire|believe|tolerate|put up|promise|guarantee|(?:ask|tell|warn) (?:you )?again)"
+    r"|hire|believe|tolerate|put up|promise|guarantee|(?:ask|tell|warn) (?:you )?again"
+    r"|count on|bet on|rely on)"  # "I wouldn't count on that keeping you out of court"
 )
 # the negation belongs to a condition ("if I don't hear back…", "unless…") or the line warns
 _EN_CONDITIONAL = re.compile(
     r"\bif\b[^.?!]{0,40}\b(?:not|never)\b|\bunless\b|\bor else\b|\botherwise\b"
     r"|\buntil (?:you|this|it)\b|\bkeep ignoring\b|\bthe longer you\b|\bbetter (?:hope|pray)\b"
     r"|\bdo not say (?:i|we) did not\b"
+    # a denied denial is an assertion: "that does not mean we can not take you to court"
+    r"|\bnot (?:mean|mean that)\b[^.?!]{0,20}\b(?:not|never)\b"
 )
 
 _ZH_NEGATED = re.compile(
@@ -95,7 +99,7 @@ _ZH_NO_ONE = re.compile(
 _ZH_ADVICE = re.compile(
     r"不用(?:担心|害怕|怕|着急|紧张|去?借(?!口)|找[^,。,]{0,6}借(?!口)|以贷还贷|拆东墙)"
     r"|别担心|不必|不需要|没必要|用不着|不建议|不推荐|只会越滚越|越借越多"
-    r"|请不要|请别|千万不要(?:去)?借"
+    r"|请不要|请别|千万(?:不要|别)(?:去)?(?:借|套现|这么做|这样做)"
 )
 _ZH_PRESSURE = re.compile(
     r"^(?:会|能|可以|敢)?(?:放过|饶|客气|善罢甘休|罢休|手软|留情|让你好|好过|好受|停|管|在乎|怕"
@@ -105,6 +109,7 @@ _ZH_PRESSURE = re.compile(
 _ZH_CONDITIONAL = re.compile(
     r"(?:如果|要是|假如|万一)[^,。,!?]{0,10}(?:不|没)|再不|不然|否则|不还就|不还的话|除非|等着瞧|看着办"
     r"|难道|别怪|别说(?:我|我们)?没"  # 别说我没提醒你: a warning, not a denial
+    r"|(?:不代表|不等于|不意味着|不是说)[^,。,!?]{0,8}(?:不|没)"  # 不代表我们没办法: an assertion
 )
 
 
