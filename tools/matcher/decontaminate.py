@@ -4,7 +4,8 @@ A phrasebank example that says the same as a line of ``eval/dev.jsonl`` makes tu
 better than it is; one that repeats a held-out ``eval/test*.jsonl`` inflates the reported
 figures. This lists every example within ``--max-cosine`` of an eval line (or equal after
 normalisation) and, with ``--apply``, deletes those examples from the YAML (they are one-line
-list items); with ``--drop-eval NAME`` it drops the eval lines instead.
+list items); with ``--drop-eval NAME`` it drops the eval lines instead. Retired sets, folded into
+the phrasebank by ``fold_retired.py``, are skipped: their lines are examples now.
 
     .venv/bin/python tools/matcher/decontaminate.py [--apply] [--max-cosine 0.9]
 """
@@ -43,8 +44,14 @@ def main() -> None:
     X = cache.embed(embedder, [clean(t) for t, _, _ in rows])
     doomed: dict[Path, set[int]] = defaultdict(set)
     held_out = sorted(p.stem for p in (root / "eval").glob("test*.jsonl"))
+    examples = {pb.normalise(t) for t, _, _ in rows}
     for name in ["dev", *held_out]:
         lines = read_set(root / "eval" / f"{name}.jsonl")
+        if sum(pb.normalise(e.text) in examples for e in lines) > len(lines) // 2:
+            # a retired set folded into the phrasebank (fold_retired.py): its lines *are*
+            # examples now, and --apply must not delete them
+            print(f"{name}: retired, its lines are phrasebank examples; skipped")
+            continue
         E = cache.embed(embedder, [clean(e.text) for e in lines])
         sims = X @ E.T
         keys = {pb.normalise(e.text): i for i, e in enumerate(lines)}
@@ -58,7 +65,6 @@ def main() -> None:
                 doomed[root.parent / text.file].add(text.line)
         print(f"{name}: {hits} phrasebank examples within {args.max_cosine} of a {name} line")
         if name == args.drop_eval:
-            examples = {pb.normalise(t) for t, _, _ in rows}
             near = (sims.max(0) >= args.max_cosine) | np.array(
                 [pb.normalise(e.text) in examples for e in lines]
             )
