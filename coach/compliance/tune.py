@@ -1,13 +1,12 @@
-"""Tune the guard's thresholds on the DEV set (phrasebank/compliance/eval/dev.jsonl).
+"""Tune the guard's thresholds on dev (phrasebank/compliance/eval/dev.jsonl) and retired sets.
 
 The held-out set of the day is never read here. ``--sets`` adds retired test sets (scored once,
 then used to guide fixes) to the tuning pool: dev alone is 150 lines, so one line moves a rate
-by 2.6 points. For each regularisation C of the heads, every
-(min_prob, min_similarity, min_margin) triple is scored on dev; the pick maximises the worse
-language's recall while keeping false alerts at or below --max-fa in both languages, then prefers
-fewer false alerts
-and higher thresholds (more margin for lines we have not seen). Prints JSON; copy the winner into
-ComplianceConfig's defaults.
+by 2.6 points. For each regularisation C of the heads, every (min_prob, min_similarity,
+min_margin) triple is scored on the pool; the pick maximises the worse language's recall while
+keeping false alerts at or below --max-fa in both languages, then prefers fewer false alerts and
+the middle of the plateau (more margin for lines we have not seen). Prints JSON; copy the winner
+into ComplianceConfig's defaults.
 
     .venv/bin/python -m coach.compliance.tune [--max-fa 0.02] [--sets dev test test2 ...]
 """
