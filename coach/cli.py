@@ -87,7 +87,7 @@ def load_transcriber(cfg: Config):
             cfg.asr,
             device=cfg.models.device,
             compute_type=cfg.models.compute_type,
-            cpu_threads=cfg.models.cpu_threads,
+            cpu_threads=cfg.models.threads,
         )
     except Exception as err:  # noqa: BLE001 - ctranslate2/HF raise many kinds
         raise model_load_error("Whisper model", "asr", cfg.models.asr, err) from None

@@ -42,7 +42,20 @@ class ModelsConfig:
     dir: str | None = None  # where provisioned models live; default: see coach.models
     device: str = "cpu"  # "cuda" / "auto" for users with a GPU
     compute_type: str = "int8"
-    cpu_threads: int = 2
+    # Intra-op threads for Whisper and the embedder; 0: half the logical cores, 1 to 4. On the
+    # 2-vCPU machine in README's benchmark, 2 threads made every decode ~30 % slower than 1
+    # (threads waiting on each other); the other half stays free for capture, VAD and the UI.
+    cpu_threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.cpu_threads < 0:
+            raise ValueError("cpu_threads must be 0 (auto) or a positive number")
+
+    @property
+    def threads(self) -> int:
+        if self.cpu_threads > 0:
+            return self.cpu_threads
+        return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 @dataclass(frozen=True)

@@ -76,14 +76,14 @@ def load_embedder(cfg: Config) -> Embedder:
         if use_onnx:
             return OnnxEmbedder(
                 export,
-                threads=cfg.models.cpu_threads,
+                threads=cfg.models.threads,
                 prompt=cfg.matcher.prompt,
                 max_tokens=cfg.matcher.max_tokens,
             )
         return TorchEmbedder(
             path,
             device=cfg.models.device,
-            threads=cfg.models.cpu_threads,
+            threads=cfg.models.threads,
             prompt=cfg.matcher.prompt,
             max_tokens=cfg.matcher.max_tokens,
         )

@@ -23,6 +23,7 @@ def test_defaults_and_overrides(tmp_path):
         ("vad: [1, 2]\n", "'vad' must be a mapping"),
         ("vad:\n  frame_ms: 25\n", "frame_ms must be 10, 20 or 30"),
         ("models: {asr: [\n", "config.yaml:"),
+        ("models:\n  cpu_threads: -1\n", "cpu_threads must be 0 (auto) or a positive"),
     ],
 )
 def test_bad_config_is_one_line_with_the_file(tmp_path, text, expected):
@@ -36,3 +37,11 @@ def test_bad_config_is_one_line_with_the_file(tmp_path, text, expected):
 def test_missing_explicit_config(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load(tmp_path / "nope.yaml")
+
+
+def test_cpu_threads_auto_is_half_the_cores(monkeypatch):
+    # intra-op threads beyond the physical cores made decodes slower (README, Benchmark)
+    for cores, expected in [(1, 1), (2, 1), (8, 4), (32, 4)]:
+        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        assert from_dict({}).models.threads == expected
+    assert from_dict({"models": {"cpu_threads": 3}}).models.threads == 3
