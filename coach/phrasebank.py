@@ -108,6 +108,15 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
+def yaml_item(text: str, indent: int = 4) -> str:
+    """One list item for hand-kept YAML, quoted by PyYAML exactly as needed (``yes``, ``: ``,
+    a leading ``-`` …), for tools that append examples without rewriting a file's layout."""
+    item = yaml.safe_dump([text], allow_unicode=True, width=10**6).rstrip("\n")
+    if "\n" in item or yaml.safe_load(item) != [text]:
+        raise ValueError(f"cannot write {text!r} as a one-line YAML item")
+    return " " * indent + item
+
+
 # --- YAML with line numbers ----------------------------------------------------------------------
 
 

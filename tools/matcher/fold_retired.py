@@ -17,18 +17,8 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
-
 from coach import phrasebank as pb
 from coach.evaluation import read_set
-
-
-def yaml_item(text: str) -> str:
-    """One list item, quoted by PyYAML exactly as needed (``yes``, ``: ``, leading ``-`` …)."""
-    item = yaml.safe_dump([text], allow_unicode=True, width=10**6).rstrip("\n")
-    if "\n" in item or yaml.safe_load(item) != [text]:
-        raise ValueError(f"cannot write {text!r} as a one-line YAML item")
-    return "    " + item
 
 
 def insert_examples(path: Path, additions: dict[str, list[str]], comment: str) -> None:
@@ -46,7 +36,7 @@ def insert_examples(path: Path, additions: dict[str, list[str]], comment: str) -
             end -= 1
         ends[lang] = end
     for lang, end in sorted(ends.items(), key=lambda kv: -kv[1]):
-        block = [f"    # {comment}\n"] + [yaml_item(t) + "\n" for t in additions[lang]]
+        block = [f"    # {comment}\n"] + [pb.yaml_item(t) + "\n" for t in additions[lang]]
         lines[end:end] = block
     path.write_text("".join(lines), encoding="utf-8")
 
