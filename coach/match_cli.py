@@ -270,7 +270,11 @@ def eval_(cfg: Config, which: str, as_json: bool, errors: bool) -> None:
     from coach.evaluation import EvalSetError, read_set, score
 
     named = phrasebank_root(cfg) / "eval" / f"{which}.jsonl"
-    path = named if which in ("test", "test2", "test3", "test4", "test5", "test6", "dev") else Path(which)
+    path = (
+        named
+        if which in ("test", "test2", "test3", "test4", "test5", "test6", "dev")
+        else Path(which)
+    )
     matcher = load_matcher(cfg)
     try:
         examples = read_set(path, set(matcher.phrasebank.categories))

@@ -1,17 +1,18 @@
 """The compliance guard: rule packs, the stage (pushed events, a scripted classifier), and the real
 model on clear lines, the held-out set and ``coach compliance check --jsonl``.
 
-The blind set ``phrasebank/compliance/eval/test6.jsonl`` was scored once before anything was changed
-because of it (README, "The compliance guard", int8 encoder): recall en 89.3 %, zh 92.8 %; false
-alerts en 4.6 %, zh 1.9 % (targets: recall >= 95 %, false alerts <= 2 %). Kinds of its errors were
-fixed afterwards and the thresholds re-tuned (not on test6), so it is no longer held out. The
-bounds below guard against regressions from there, with a few lines of slack; they are not the
+The blind set ``phrasebank/compliance/eval/test7.jsonl`` was scored once with the guard frozen
+(README, "The compliance guard", int8 encoder): recall en 91.4 %, zh 96.2 %; false alerts en
+1.0 %, zh 1.0 % (targets: recall >= 95 %, false alerts <= 2 %). The older sets (test .. test6) are
+retired: folded into the packs as examples, they no longer measure anything. The bounds below
+guard against regressions from the measured figures, with a few lines of slack; they are not the
 targets."""
 
 from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -25,8 +26,9 @@ from coach.compliance import (
     build_guard,
     load_packs,
 )
-from coach.compliance.packs import default_folder
+from coach.compliance.packs import default_folder, trained_on
 from coach.events import Alert, CallStarted, Card, Partial, SpeechStarted, Utterance
+from coach.phrasebank import normalise
 
 CFG = ComplianceConfig()
 
@@ -246,6 +248,52 @@ def test_the_head_has_a_lawful_class_and_lawful_neighbours_win(tmp_path):
     assert threat.rule == "xx.arrest" and threat.hits[0].source == "model"
     assert calm.rule is None and calm.reason in ("lawful", "closer to a lawful line", "disclaimed")
     assert pay.rule is None and zh.rule == "xx.arrest" and zh.hits[0].alert == "停"
+    # Tuning scores a folded set with heads trained without its lines (leave one set out).
+    left_out = frozenset(map(normalise, ["the police will arrest you", "can you pay today"]))
+    head = Guard(load_packs(tmp_path, cfg.packs), BagOfWords(), cfg, exclude=left_out).heads
+    assert len(head["collector"][0].example_vecs["xx.arrest"]) == 16 - 1
+    assert len(head["collector"][0].lawful_vecs) == len(guard.heads["collector"][0].lawful_vecs) - 1
+
+
+def test_folding_a_retired_set_puts_each_line_in_its_list(tmp_path):
+    import importlib.util
+
+    from coach.compliance.evaluate import Line
+
+    path = default_folder().parents[1] / "tools" / "compliance" / "fold_retired.py"
+    spec = importlib.util.spec_from_file_location("fold_compliance", path)
+    fold = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fold)
+    folder = tmp_path / "compliance"
+    folder.mkdir()
+    rude_en = "".join(f"      - you idiot number {i}\n" for i in range(8))
+    rude_zh = "".join(f"      - 你这个笨蛋{i}\n" for i in range(8))
+    (folder / "mine.yaml").write_text(
+        "pack: mine\nlang: en\nnote: Not legal advice.\nlawful:\n  en:\n    - can you pay today\n"
+        "  zh:\n    - 今天能还吗\nrules:\n  - id: xx.rude\n    basis: R1\n    channel: collector\n"
+        "    severity: stop\n    alert: {zh: 停, en: Stop}\n    examples:\n      en:\n"
+        f"{rude_en}      zh:\n{rude_zh}",
+        encoding="utf-8",
+    )
+    packs = load_packs(folder, ["mine"])
+    lines = [
+        Line("yes", "en", "collector", frozenset(["xx.rude"]), frozenset(), ()),
+        Line("no: really", "en", "collector", frozenset(), frozenset(), ()),
+        Line("- dash", "zh", "collector", frozenset(), frozenset(), ()),
+    ]  # texts YAML would read as a boolean, a mapping or a list must round-trip
+    blocks: dict = {}
+    for line in lines:
+        for file, after in fold.target(line, packs, folder):
+            blocks.setdefault(file, {}).setdefault(after, []).append(line.text)
+    for file, by_line in blocks.items():
+        fold.insert_after(Path(file), by_line, "from eval/testX.jsonl")
+    [pack] = load_packs(folder, ["mine"])
+    assert pack.rules[0].phrases.examples["en"][-2:] == ["you idiot number 7", "yes"]
+    assert pack.lawful == {
+        "en": ["can you pay today", "no: really"],
+        "zh": ["今天能还吗", "- dash"],
+    }
+    assert "# from eval/testX.jsonl" in (folder / "mine.yaml").read_text(encoding="utf-8")
 
 
 # --- the stage -----------------------------------------------------------------------------------
@@ -433,7 +481,7 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     from coach.compliance.evaluate import read_lines, score
     from coach.match_cli import embedding_cache
 
-    lines = read_lines(default_folder() / "eval" / "test6.jsonl", set(guard.rules))
+    lines = read_lines(default_folder() / "eval" / "test7.jsonl", set(guard.rules))
     cache = embedding_cache(guard.embedder)
     decisions = guard.check(
         [(x.text, x.channel) for x in lines], [x.lang for x in lines], [x.context for x in lines],
@@ -443,9 +491,12 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     report = score(lines, decisions, set(guard.rules))
     for lang in ("zh", "en"):
         r = report.by_lang[lang]
-        assert r.prohibited >= 80 and r.legitimate >= 100
-        assert r.caught / r.prohibited >= 0.85, (lang, r.to_dict())
-        assert r.false_alerts / r.legitimate <= 0.07, (lang, r.to_dict())
+        assert r.prohibited >= 75 and r.legitimate >= 100
+        assert r.caught / r.prohibited >= 0.87, (lang, r.to_dict())
+        assert r.false_alerts / r.legitimate <= 0.04, (lang, r.to_dict())
+    # None of its lines may have become a pack sentence: then it would no longer be held out.
+    trained = trained_on(guard.packs)
+    assert not [x.text for x in lines if normalise(x.text) in trained]
 
 
 @pytest.mark.models

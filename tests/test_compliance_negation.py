@@ -58,6 +58,8 @@ THREATS = [
     "I wouldn't bet on the age of this account keeping a judge away.",
     "Being old doesn't mean we can't get a judgment on it.",
     "时效过了并不等于我们没法起诉你",
+    "This is a federal office, I can't tell you which one on an open line.",
+    "你公司那个群里的同事,我是不是该一个个加一下?",
 ]
 
 

@@ -37,6 +37,7 @@ from coach.compliance.negation import disclaims
 from coach.compliance.packs import Pack, Phrases, Rule
 from coach.embedders import Embedder
 from coach.matcher import EmbeddingCache, clean, detect_lang
+from coach.phrasebank import normalise
 
 LAWFUL = "__lawful__"
 _WORDISH = re.compile(r"[\w\u3400-\u9fff]")  # text with no letters is never checked
@@ -114,7 +115,10 @@ class Guard:
         cfg: ComplianceConfig | None = None,
         cache: EmbeddingCache | None = None,
         extra_lawful: dict[str, list[str]] | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> None:
+        """``exclude``: texts (``phrasebank.normalise`` form) left out of training wherever they
+        appear — tuning scores a retired set folded into the packs without its own lines."""
         self.packs = packs
         self.cfg = cfg or ComplianceConfig()
         self.embedder = embedder
@@ -130,7 +134,7 @@ class Guard:
             wanted |= {clean(t) for t, _ in rule.phrases.texts()}
             if rule.identity:
                 wanted |= {clean(t) for t, _ in rule.identity.texts()}
-        ordered = sorted(wanted)
+        ordered = sorted(t for t in wanted if normalise(t) not in exclude)
         cache = cache or EmbeddingCache(None)
         self._vecs = dict(zip(ordered, cache.embed(embedder, ordered), strict=True))
         cache.save()
@@ -164,13 +168,15 @@ class Guard:
         X, y = [], []
         head = _Head(rules, None, [])
         for rule in rules:
-            vecs = np.stack([self._vecs[clean(t)] for t, _ in rule.phrases.texts()])
+            texts = [clean(t) for t, _ in rule.phrases.texts()]
+            vecs = np.stack([self._vecs[t] for t in texts if t in self._vecs])
             head.example_vecs[rule.id] = vecs
             X.append(vecs)
             y += [rule.id] * len(vecs)
-        head.lawful_vecs = np.stack([self._vecs[clean(t)] for t in lawful])
+        kept = [self._vecs[t] for t in map(clean, lawful) if t in self._vecs]
+        head.lawful_vecs = np.stack(kept)
         X.append(head.lawful_vecs)
-        y += [LAWFUL] * len(lawful)
+        y += [LAWFUL] * len(kept)
         model = LogisticRegression(
             C=self.cfg.regularisation, max_iter=3000, class_weight="balanced"
         )

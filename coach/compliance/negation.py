@@ -15,13 +15,15 @@ A disclaimer is one of
 unless
 
 - the negated verb is one of pressure ("we won't stop calling", "I'm not joking", "nobody can help
-  you now", "我们不会放过你", "不会让你好过"), or
+  you now", "我们不会放过你", "不会让你好过") or of withholding who is calling ("I won't say which
+  agency"), or
 - the line also makes a conditional threat or a warning ("if you don't pay…", "unless you…",
   "don't say I didn't warn you", "不还就…", "再不…", "别说我没提醒你"), or denies a denial
   ("that doesn't mean we can't…", "不代表我们没办法…"), which asserts the act.
 
 Deliberately word lists, not a model: every veto can be explained to QA in one line, and the lists
-live here, next to the tests that pin them (``tests/test_compliance_negation.py``).
+live here, next to the tests that pin them (``tests/test_compliance_negation.py``). An A-not-A
+question (我是不是该…, 会不会) is a question, not a negation.
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ _EN_PRESSURE = re.compile(
     r"^(?:stop|quit|hesitate|let|go easy|forget|forgive|be (?:nice|pretty|patient|responsible)"
     r"|play|kid|joke|joking|mess|care|back|give up|rest|wait|think|know|want|like|help|save"
     r"|hire|believe|tolerate|put up|promise|guarantee|(?:ask|tell|warn) (?:you )?again"
-    r"|count on|bet on|rely on)"  # "I wouldn't count on that keeping you out of court"
+    r"|count on|bet on|rely on"  # "I wouldn't count on that keeping you out of court"
+    # withholding who is calling is no disclaimer: "I can't say which agency" (impersonation)
+    r"|(?:say|tell you|disclose|reveal) (?:which|who|where|what))"
 )
 # the negation belongs to a condition ("if I don't hear back…", "unless…") or the line warns
 _EN_CONDITIONAL = re.compile(
@@ -113,6 +117,10 @@ _ZH_CONDITIONAL = re.compile(
 )
 
 
+# an A-not-A question (是不是, 会不会, 该不该) asks; it negates nothing: "我是不是该挨个问候一下?"
+_ZH_A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
+
+
 def _en_form(text: str) -> str:
     form = text.lower()
     for pattern, repl in _EN_SPELLING:
@@ -123,6 +131,7 @@ def _en_form(text: str) -> str:
 def disclaims(text: str) -> bool:
     """True when ``text`` (a collector line, any language) disclaims an act (module docstring)."""
     en = _en_form(text)
+    text = _ZH_A_NOT_A.sub(r"\1", text)
     if _EN_CONDITIONAL.search(en) or _ZH_CONDITIONAL.search(text):
         return False
     for m in (*_EN_NEGATED.finditer(en), *_EN_NO_ONE.finditer(en)):

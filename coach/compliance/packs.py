@@ -98,6 +98,18 @@ class Pack:
     file: str
 
 
+def trained_on(packs: list[Pack]) -> set[str]:
+    """Every sentence the guard learns from in these packs, in ``phrasebank.normalise`` form
+    (to tell a retired eval set folded into the packs from a held-out one)."""
+    from coach.phrasebank import normalise
+
+    out = {normalise(t) for p in packs for texts in p.lawful.values() for t in texts}
+    for rule in (r for p in packs for r in p.rules):
+        out |= {normalise(t) for t, _ in rule.phrases.texts()}
+        out |= {normalise(t) for texts in rule.near_misses.values() for t in texts}
+    return out
+
+
 def pattern_form(text: str) -> str:
     """Lower case, one space between words: what patterns are matched against."""
     import unicodedata
