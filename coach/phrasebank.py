@@ -117,6 +117,20 @@ def yaml_item(text: str, indent: int = 4) -> str:
     return " " * indent + item
 
 
+def insert_items(
+    path: Path, blocks: dict[int, list[str]], comment: str, indent: int | None = None
+) -> None:
+    """Put each block of list items after its 1-based line under ``# comment``, indented like
+    that line (or by ``indent``), leaving the rest of a hand-kept file as it was."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for after in sorted(blocks, reverse=True):  # bottom up: earlier line numbers stay valid
+        anchor = lines[after - 1]
+        pad = indent if indent is not None else len(anchor) - len(anchor.lstrip(" "))
+        items = [yaml_item(t, pad) + "\n" for t in blocks[after]]
+        lines[after:after] = [" " * pad + f"# {comment}\n", *items]
+    path.write_text("".join(lines), encoding="utf-8")
+
+
 # --- YAML with line numbers ----------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from coach.compliance import (
 )
 from coach.compliance.packs import default_folder, trained_on
 from coach.events import Alert, CallStarted, Card, Partial, SpeechStarted, Utterance
-from coach.phrasebank import normalise
+from coach.phrasebank import insert_items, normalise
 
 CFG = ComplianceConfig()
 
@@ -286,7 +286,7 @@ def test_folding_a_retired_set_puts_each_line_in_its_list(tmp_path):
         for file, after in fold.target(line, packs, folder):
             blocks.setdefault(file, {}).setdefault(after, []).append(line.text)
     for file, by_line in blocks.items():
-        fold.insert_after(Path(file), by_line, "from eval/testX.jsonl")
+        insert_items(Path(file), by_line, "from eval/testX.jsonl")
     [pack] = load_packs(folder, ["mine"])
     assert pack.rules[0].phrases.examples["en"][-2:] == ["you idiot number 7", "yes"]
     assert pack.lawful == {

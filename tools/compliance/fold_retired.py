@@ -58,17 +58,6 @@ def target(line: Line, packs: list[Pack], folder: Path) -> list[Slot]:
     return [after_last(home.lawful[line.lang])]
 
 
-def insert_after(path: Path, blocks: dict[int, list[str]], comment: str) -> None:
-    """Put each block of items after its 1-based line, indented like that line."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    for after in sorted(blocks, reverse=True):  # bottom up: earlier line numbers stay valid
-        anchor = lines[after - 1]
-        indent = len(anchor) - len(anchor.lstrip(" "))
-        items = [pb.yaml_item(t, indent) + "\n" for t in blocks[after]]
-        lines[after:after] = [" " * indent + f"# {comment}\n", *items]
-    path.write_text("".join(lines), encoding="utf-8")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("sets", nargs="+", metavar="NAME", help="eval/NAME.jsonl, e.g. test2")
@@ -98,7 +87,7 @@ def main() -> None:
         saved = {file: Path(file).read_text(encoding="utf-8") for file in additions}
         comment = f"from eval/{name}.jsonl, a retired held-out set ({TOOL})"
         for file, blocks in additions.items():
-            insert_after(Path(file), blocks, comment)
+            pb.insert_items(Path(file), blocks, comment)
         try:
             missing = set(map(pb.normalise, placed)) - trained_on(load_packs(folder, PACKS))
             if missing:

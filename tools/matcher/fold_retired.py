@@ -25,8 +25,7 @@ def insert_examples(path: Path, additions: dict[str, list[str]], comment: str) -
     """Append items to ``examples: {zh: [...], en: [...]}`` of one file, keeping its layout."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     start = next(i for i, ln in enumerate(lines) if ln.rstrip() == "examples:")
-    # Insert from the bottom up so earlier line numbers stay valid.
-    ends = {}
+    blocks = {}
     for lang in additions:
         head = next(i for i in range(start, len(lines)) if lines[i].rstrip() == f"  {lang}:")
         end = head + 1
@@ -34,11 +33,8 @@ def insert_examples(path: Path, additions: dict[str, list[str]], comment: str) -
             end += 1
         while not lines[end - 1].strip():  # keep blank lines after the list where they were
             end -= 1
-        ends[lang] = end
-    for lang, end in sorted(ends.items(), key=lambda kv: -kv[1]):
-        block = [f"    # {comment}\n"] + [pb.yaml_item(t) + "\n" for t in additions[lang]]
-        lines[end:end] = block
-    path.write_text("".join(lines), encoding="utf-8")
+        blocks[end] = additions[lang]  # after line `end` (1-based): the list's last item
+    pb.insert_items(path, blocks, comment, indent=4)
 
 
 def main() -> None:
