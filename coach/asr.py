@@ -66,6 +66,14 @@ class AsrConfig:
     # looping on a repetition and would otherwise run to Whisper's 448-token limit (seconds).
     max_tokens_per_s: float = 12.0
     prompts: dict[str, str] = field(default_factory=lambda: dict(PROMPTS))
+    # Decode threads when live. 1: one queue, finals first — but a final still waits for a
+    # partial already running when the speaker paused. 2: partials get a lane of their own, so
+    # finals never wait; each lane uses models.cpu_threads threads, Whisper's weights are shared.
+    lanes: int = 1
+
+    def __post_init__(self) -> None:
+        if self.lanes not in (1, 2):
+            raise ValueError("lanes must be 1 or 2")
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,7 @@ class Transcriber:
             device=device,
             compute_type=compute_type,
             cpu_threads=cpu_threads,
+            num_workers=cfg.lanes,  # decodes that may run at once, from different threads
             local_files_only=True,
         )
         self._t2s = _t2s_converter()

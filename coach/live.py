@@ -371,7 +371,13 @@ def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> 
             sink.emit(Status(channel=CALL, t=0.0, state="loading", detail="loading the models"))
         transcriber = load_transcriber(cfg)
         listeners, stop_listeners = coaching(cfg, paced=True)
-        call = Call(transcriber, listeners=listeners, vad=cfg.vad, streaming=cfg.streaming)
+        call = Call(
+            transcriber,
+            listeners=listeners,
+            vad=cfg.vad,
+            streaming=cfg.streaming,
+            lanes=cfg.asr.lanes,
+        )
         take_requests(call, sinks)
         log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"
         call.sinks = [*recording(cfg, sinks), *sinks, JsonlSink(log_path, scrub)]

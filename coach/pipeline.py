@@ -7,7 +7,8 @@ Two ways to run the same stages:
   infinitely fast CPU would emit, so tests and QA replays are repeatable.
 - threaded (live capture, ``--realtime``): the source runs on its own thread (the audio callback
   only copies), one ASR worker thread runs decodes by priority (finals before partials, debtor
-  before collector), and the call thread owns all stage state, so stages need no locks.
+  before collector) — or two, one for finals and one for partials (``asr.lanes: 2``) —, and the
+  call thread owns all stage state, so stages need no locks.
 """
 
 from __future__ import annotations
@@ -109,32 +110,43 @@ def run_decode(transcriber: Transcribe, req: DecodeRequest) -> DecodeResult:
 
 
 class _Worker:
-    """The one ASR worker: runs requests by priority on its own thread."""
+    """The ASR worker: runs requests by priority on its own thread — or, with two lanes, finals
+    on one thread and partials on another, so a final never waits behind a running partial."""
 
-    def __init__(self, transcriber: Transcribe, deliver: Callable[[DecodeResult], None]) -> None:
+    def __init__(
+        self, transcriber: Transcribe, deliver: Callable[[DecodeResult], None], lanes: int = 1
+    ) -> None:
         self._transcriber = transcriber
         self._deliver = deliver
-        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._queues: dict[str, queue.PriorityQueue] = {"final": queue.PriorityQueue()}
+        self._queues["partial"] = queue.PriorityQueue() if lanes > 1 else self._queues["final"]
         self._order = 0
         self._latest: dict[tuple[str, str], int] = {}  # newest request per utterance and kind
-        self._thread = threading.Thread(target=self._loop, name="asr-worker", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._loop, args=(q,), name=f"asr-{kind}", daemon=True)
+            for kind, q in self._queues.items()
+            if kind == "final" or q is not self._queues["final"]
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, req: DecodeRequest) -> None:
         self._order += 1
         self._latest[(req.utterance_id, req.kind)] = self._order
-        self._queue.put((req.priority, self._order, req))
+        self._queues[req.kind].put((req.priority, self._order, req))
 
     def close(self) -> None:
-        self._queue.put((99, 0, None))
-        self._thread.join(timeout=30)
+        for q in {id(q): q for q in self._queues.values()}.values():
+            q.put((99, 0, None))
+        for thread in self._threads:
+            thread.join(timeout=30)
 
-    def _loop(self) -> None:
+    def _loop(self, requests: queue.PriorityQueue) -> None:
         while True:
-            _, order, req = self._queue.get()
+            _, order, req = requests.get()
             if req is None:
                 return
-            key = (req.utterance_id, req.kind)
+            key = (req.utterance_id, req.kind)  # one lane per kind: no other thread pops it
             if self._latest.get(key, order) > order:
                 continue  # a later pause of the same utterance superseded this decode
             self._latest.pop(key, None)
@@ -153,8 +165,10 @@ class Call:
         streaming: StreamingConfig | None = None,
         vad_stage: VadStage | None = None,
         call_id: str | None = None,
+        lanes: int = 1,
     ) -> None:
         self.transcriber = transcriber
+        self.lanes = lanes  # decode threads when threaded (AsrConfig.lanes)
         self.vad = vad_stage or VadStage(vad or VadConfig())
         self.asr = StreamingAsr(streaming)
         self.listeners = list(listeners)
@@ -200,7 +214,7 @@ class Call:
 
     def _run_threaded(self, source: Source) -> None:
         inbox: queue.Queue = queue.Queue()
-        worker = _Worker(self.transcriber, inbox.put)
+        worker = _Worker(self.transcriber, inbox.put, self.lanes)
         self._submit = worker.submit
         done = object()
 

@@ -24,6 +24,7 @@ def test_defaults_and_overrides(tmp_path):
         ("vad:\n  frame_ms: 25\n", "frame_ms must be 10, 20 or 30"),
         ("models: {asr: [\n", "config.yaml:"),
         ("models:\n  cpu_threads: -1\n", "cpu_threads must be 0 (auto) or a positive"),
+        ("asr:\n  lanes: 3\n", "lanes must be 1 or 2"),
     ],
 )
 def test_bad_config_is_one_line_with_the_file(tmp_path, text, expected):

@@ -5,13 +5,15 @@ import json
 import threading
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from coach.asr import AsrResult
 from coach.audio import FileSource
 from coach.events import from_json
-from coach.pipeline import Call
+from coach.pipeline import Call, _Worker
 from coach.sinks import JsonlSink
+from coach.streaming import DecodeRequest
 from coach.vad import VadConfig, VadStage
 from tests.conftest import marker_classifier
 
@@ -41,12 +43,13 @@ def call_file(tmp_path):
     return path
 
 
-def run_call(tmp_path, transcriber, threaded=False):
+def run_call(tmp_path, transcriber, threaded=False, lanes=1):
     out = io.StringIO()
     call = Call(
         transcriber,
         sinks=[JsonlSink(out)],
         vad_stage=VadStage(VadConfig(), classifier=marker_classifier),
+        lanes=lanes,
     )
     report = call.run(FileSource(call_file(tmp_path), realtime=False), lockstep=not threaded)
     return [from_json(line) for line in out.getvalue().splitlines()], report
@@ -71,9 +74,10 @@ def test_lockstep_call_emits_each_turn_once_in_order(tmp_path):
     assert report.utterances == 2 and abs(report.audio_s - 8.0) < 0.01
 
 
-def test_threaded_run_gives_the_same_finals(tmp_path):
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_threaded_run_gives_the_same_finals(tmp_path, lanes):
     lock, _ = run_call(tmp_path, EchoTranscriber())
-    threaded, _ = run_call(tmp_path, EchoTranscriber(), threaded=True)
+    threaded, _ = run_call(tmp_path, EchoTranscriber(), threaded=True, lanes=lanes)
 
     def finals(evs):
         return [(e.channel, e.start, e.end, e.text) for e in evs if e.type == "utterance"]
@@ -140,3 +144,52 @@ def test_a_request_from_the_overlay_enters_the_call_at_the_current_call_time(tmp
     (recap,) = [e for e in events if e.type == "cue" and e.cue == "recap"]
     assert recap.t == asked.t
     assert recap.text.startswith("Recap: ✗ amount") and "✗ consequences stated" in recap.text
+
+
+class HeldPartials:
+    """Partials block until released; finals return at once."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.partial_started = threading.Event()
+
+    def transcribe(self, audio, lang=None, final=True, fallback=None):
+        if not final:
+            self.partial_started.set()
+            self.release.wait(timeout=10)
+        return AsrResult("final" if final else "partial", "en", 0.99)
+
+
+def _request(kind, utterance="d0001"):
+    return DecodeRequest("debtor", utterance, kind, np.zeros(1600, np.float32), 1.0)
+
+
+def test_with_two_lanes_a_final_overtakes_a_running_partial():
+    transcriber = HeldPartials()
+    delivered = []
+    worker = _Worker(transcriber, delivered.append, lanes=2)
+    worker.submit(_request("partial"))
+    assert transcriber.partial_started.wait(timeout=5)
+    worker.submit(_request("final"))
+    for _ in range(200):  # the final lane is free: its result comes while the partial runs
+        if delivered:
+            break
+        threading.Event().wait(0.01)
+    assert [r.request.kind for r in delivered] == ["final"]
+    transcriber.release.set()
+    worker.close()
+    assert [r.request.kind for r in delivered] == ["final", "partial"]
+
+
+def test_with_one_lane_a_final_waits_for_the_running_partial():
+    transcriber = HeldPartials()
+    delivered = []
+    worker = _Worker(transcriber, delivered.append, lanes=1)
+    worker.submit(_request("partial"))
+    assert transcriber.partial_started.wait(timeout=5)
+    worker.submit(_request("final"))
+    threading.Event().wait(0.2)
+    assert delivered == []
+    transcriber.release.set()
+    worker.close()
+    assert [r.request.kind for r in delivered] == ["partial", "final"]
