@@ -18,6 +18,11 @@ file is restored if they no longer load or a folded line is not where it was put
 in ``eval/`` for the record; do not report figures on it afterwards.
 
     .venv/bin/python tools/compliance/fold_retired.py test test2 [...] [--dry-run]
+
+New training lines written for the purpose (never a held-out set) go in the same way, from a
+file in the eval format, with a comment saying where they came from:
+
+    .venv/bin/python tools/compliance/fold_retired.py /tmp/lines.jsonl --comment "why, by whom"
 """
 
 from __future__ import annotations
@@ -60,7 +65,8 @@ def target(line: Line, packs: list[Pack], folder: Path) -> list[Slot]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("sets", nargs="+", metavar="NAME", help="eval/NAME.jsonl, e.g. test2")
+    ap.add_argument("sets", nargs="+", metavar="NAME", help="eval/NAME.jsonl or a .jsonl path")
+    ap.add_argument("--comment", help="the comment above the folded block (default: retired set)")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     folder = default_folder()
@@ -68,7 +74,8 @@ def main() -> None:
         packs = load_packs(folder, PACKS)
         known = trained_on(packs)
         rules = {r.id for p in packs for r in p.rules}
-        lines = read_lines(folder / "eval" / f"{name}.jsonl", rules)
+        source = Path(name) if name.endswith(".jsonl") else folder / "eval" / f"{name}.jsonl"
+        lines = read_lines(source, rules)
         additions: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
         placed: list[str] = []
         skipped = 0
@@ -85,7 +92,7 @@ def main() -> None:
         if args.dry_run:
             continue
         saved = {file: Path(file).read_text(encoding="utf-8") for file in additions}
-        comment = f"from eval/{name}.jsonl, a retired held-out set ({TOOL})"
+        comment = args.comment or f"from eval/{name}.jsonl, a retired held-out set ({TOOL})"
         for file, blocks in additions.items():
             pb.insert_items(Path(file), blocks, comment)
         try:

@@ -9,6 +9,11 @@ is already an example are skipped (reported when the labels disagree). The set s
 ``eval/`` for the record; do not report figures on it afterwards.
 
     .venv/bin/python tools/matcher/fold_retired.py test2 [test3 ...] [--dry-run]
+
+New training lines written for the purpose (never a held-out set) go in the same way, from a
+file in the eval format, with a comment saying where they came from:
+
+    .venv/bin/python tools/matcher/fold_retired.py /tmp/lines.jsonl --comment "why, by whom"
 """
 
 from __future__ import annotations
@@ -39,14 +44,16 @@ def insert_examples(path: Path, additions: dict[str, list[str]], comment: str) -
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("sets", nargs="+", metavar="NAME", help="eval/NAME.jsonl, e.g. test2")
+    ap.add_argument("sets", nargs="+", metavar="NAME", help="eval/NAME.jsonl or a .jsonl path")
+    ap.add_argument("--comment", help="the comment above the folded block (default: retired set)")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     root = pb.default_root()
     book = pb.load(root)
     known = {pb.normalise(t): cid for t, cid, _ in book.labelled_examples()}
     for name in args.sets:
-        lines = read_set(root / "eval" / f"{name}.jsonl", set(book.categories))
+        source = Path(name) if name.endswith(".jsonl") else root / "eval" / f"{name}.jsonl"
+        lines = read_set(source, set(book.categories))
         additions: dict[Path, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         skipped = conflicts = 0
         for e in lines:
@@ -66,7 +73,7 @@ def main() -> None:
         print(f"{name}: {added} lines folded in, {skipped} already examples ({conflicts} disagree)")
         if not args.dry_run:
             tool = "tools/matcher/fold_retired.py"
-            comment = f"from eval/{name}.jsonl, a retired held-out set ({tool})"
+            comment = args.comment or f"from eval/{name}.jsonl, a retired held-out set ({tool})"
             for path, by_lang in additions.items():
                 insert_examples(path, by_lang, comment)
     if not args.dry_run:
