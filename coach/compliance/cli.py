@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import sys
 from collections.abc import Iterator
@@ -166,9 +167,9 @@ def check(
 @click.option(
     "--set",
     "which",
-    default="test7",
+    default="test8",
     show_default=True,
-    help="test7 (the freshest blind set), test6 … test (retired: folded into the packs), dev"
+    help="test8 (the freshest blind set), test7 … test (retired: folded into the packs), dev"
     " (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
@@ -181,7 +182,7 @@ def eval_(cfg, which: str, as_json: bool, errors: bool) -> None:
 
     cfg, ccfg = _settings(cfg)
     folder = Path(ccfg.folder).expanduser() if ccfg.folder else default_folder()
-    named = which in ("test7", "test6", "test5", "test4", "test3", "test2", "test", "dev")
+    named = re.fullmatch(r"dev|test\d*", which) is not None  # a set in eval/, else a path
     path = folder / "eval" / f"{which}.jsonl" if named else Path(which)
     guard = load_guard(cfg)
     try:
