@@ -60,7 +60,7 @@ def one_run(call_file: Path, spawned_at: float, realtime: bool = True) -> dict:
             vad=cfg.vad,
             streaming=cfg.streaming,
             sinks=[Collect(), JsonlSink(Path(tmp) / "events.jsonl")],
-            lanes=cfg.asr.lanes,
+            lanes=cfg.asr.decode_lanes,
         )
         report = call.run(source, lockstep=not realtime)
 

@@ -192,7 +192,7 @@ def replay_call(
         listeners=listeners,
         vad=cfg.vad,
         streaming=replace(cfg.streaming, partials=partials),
-        lanes=cfg.asr.lanes,
+        lanes=cfg.asr.decode_lanes,
     )
     take_requests(call, sinks)
     log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"

@@ -376,7 +376,7 @@ def run(cfg, collector, debtor, stereo, events, duration, quiet, no_overlay) -> 
             listeners=listeners,
             vad=cfg.vad,
             streaming=cfg.streaming,
-            lanes=cfg.asr.lanes,
+            lanes=cfg.asr.decode_lanes,
         )
         take_requests(call, sinks)
         log_path = events or calls_dir(cfg) / f"{call.report.call_id}.jsonl"

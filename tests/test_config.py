@@ -24,7 +24,7 @@ def test_defaults_and_overrides(tmp_path):
         ("vad:\n  frame_ms: 25\n", "frame_ms must be 10, 20 or 30"),
         ("models: {asr: [\n", "config.yaml:"),
         ("models:\n  cpu_threads: -1\n", "cpu_threads must be 0 (auto) or a positive"),
-        ("asr:\n  lanes: 3\n", "lanes must be 1 or 2"),
+        ("asr:\n  lanes: 3\n", "lanes must be 0 (auto), 1 or 2"),
     ],
 )
 def test_bad_config_is_one_line_with_the_file(tmp_path, text, expected):
@@ -46,3 +46,11 @@ def test_cpu_threads_auto_is_half_the_cores(monkeypatch):
         monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
         assert from_dict({}).models.threads == expected
     assert from_dict({"models": {"cpu_threads": 3}}).models.threads == 3
+
+
+def test_decode_lanes_auto_is_two_on_two_cores(monkeypatch):
+    # a partial lane of its own keeps finals from waiting (README, Benchmark)
+    for cores, expected in [(1, 1), (2, 2), (16, 2)]:
+        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        assert from_dict({}).asr.decode_lanes == expected
+    assert from_dict({"asr": {"lanes": 1}}).asr.decode_lanes == 1
