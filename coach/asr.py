@@ -70,7 +70,7 @@ class AsrConfig:
     # Decode threads when live. 1: one queue, finals first — but a final still waits for a
     # partial already running when the speaker paused. 2: partials get a lane of their own, so
     # finals never wait; each lane uses models.cpu_threads threads, Whisper's weights are shared.
-    # 0: 2 when the machine has two logical cores or more (README, Benchmark: p95 0.70 → 0.60 s).
+    # 0: 2 when the machine has two logical cores or more (README, Benchmark: p95 0.66 → 0.60 s).
     lanes: int = 0
 
     def __post_init__(self) -> None:
