@@ -118,14 +118,15 @@ class _Worker:
     ) -> None:
         self._transcriber = transcriber
         self._deliver = deliver
-        self._queues: dict[str, queue.PriorityQueue] = {"final": queue.PriorityQueue()}
-        self._queues["partial"] = queue.PriorityQueue() if lanes > 1 else self._queues["final"]
+        finals = queue.PriorityQueue()
+        partials = queue.PriorityQueue() if lanes > 1 else finals
+        self._queues: dict[str, queue.PriorityQueue] = {"final": finals, "partial": partials}
+        self._lanes = [finals] if partials is finals else [finals, partials]
         self._order = 0
         self._latest: dict[tuple[str, str], int] = {}  # newest request per utterance and kind
         self._threads = [
-            threading.Thread(target=self._loop, args=(q,), name=f"asr-{kind}", daemon=True)
-            for kind, q in self._queues.items()
-            if kind == "final" or q is not self._queues["final"]
+            threading.Thread(target=self._loop, args=(q,), name=f"asr-lane{i}", daemon=True)
+            for i, q in enumerate(self._lanes)
         ]
         for thread in self._threads:
             thread.start()
@@ -136,8 +137,8 @@ class _Worker:
         self._queues[req.kind].put((req.priority, self._order, req))
 
     def close(self) -> None:
-        for q in {id(q): q for q in self._queues.values()}.values():
-            q.put((99, 0, None))
+        for lane in self._lanes:
+            lane.put((99, 0, None))
         for thread in self._threads:
             thread.join(timeout=30)
 

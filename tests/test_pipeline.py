@@ -164,13 +164,19 @@ def _request(kind, utterance="d0001"):
     return DecodeRequest("debtor", utterance, kind, np.zeros(1600, np.float32), 1.0)
 
 
-def test_with_two_lanes_a_final_overtakes_a_running_partial():
+def _final_behind_a_running_partial(lanes):
+    """A worker busy on a (blocked) partial when a final arrives."""
     transcriber = HeldPartials()
     delivered = []
-    worker = _Worker(transcriber, delivered.append, lanes=2)
+    worker = _Worker(transcriber, delivered.append, lanes=lanes)
     worker.submit(_request("partial"))
     assert transcriber.partial_started.wait(timeout=5)
     worker.submit(_request("final"))
+    return transcriber, worker, delivered
+
+
+def test_with_two_lanes_a_final_overtakes_a_running_partial():
+    transcriber, worker, delivered = _final_behind_a_running_partial(lanes=2)
     for _ in range(200):  # the final lane is free: its result comes while the partial runs
         if delivered:
             break
@@ -182,12 +188,7 @@ def test_with_two_lanes_a_final_overtakes_a_running_partial():
 
 
 def test_with_one_lane_a_final_waits_for_the_running_partial():
-    transcriber = HeldPartials()
-    delivered = []
-    worker = _Worker(transcriber, delivered.append, lanes=1)
-    worker.submit(_request("partial"))
-    assert transcriber.partial_started.wait(timeout=5)
-    worker.submit(_request("final"))
+    transcriber, worker, delivered = _final_behind_a_running_partial(lanes=1)
     threading.Event().wait(0.2)
     assert delivered == []
     transcriber.release.set()

@@ -53,7 +53,6 @@ def head_scores(X: np.ndarray, y: np.ndarray, D: np.ndarray, C: float) -> dict[s
         "best": best,
         "p_best": Pe.max(1),
         "sim": np.array([(X[y == b] @ d).max() for b, d in zip(best, D, strict=True)]),
-        "copied": (D @ X.T).max(1),  # the nearest training example of any class
     }
 
 
@@ -95,7 +94,9 @@ def main() -> None:
             own = np.isin(keys, texts) & (name != "dev")
             for k, v in head_scores(X[~own], y[~own], D, C).items():
                 scored.setdefault(k, []).append(v)
+            # near copies of this fold's training data, left out of the scores (module docstring)
             scored.setdefault("known", []).append(np.isin(texts, keys[~own]))
+            scored.setdefault("copied", []).append((D @ X[~own].T).max(1))
         s = {k: np.concatenate(v) for k, v in scored.items()}
         fresh = ~s["known"] & (s["copied"] < args.max_cosine)
         for min_prob, min_sim, sure in itertools.product(
