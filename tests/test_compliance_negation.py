@@ -30,6 +30,9 @@ DISCLAIMERS = [
     "I'd recommend against borrowing from a payday lender to cover this.",
     "不用以贷还贷,按月分期就行",
     "千万别去套现,我们先把分期方案定下来",
+    "欠款是民事纠纷,不会因为这个抓你坐牢。",  # no subject: a reassurance
+    "你不会因为这个做牢的这是民事的事情",  # addressed to the debtor, asr 做牢
+    "We won't say a word to your employer.",
 ]
 
 THREATS = [
@@ -58,6 +61,13 @@ THREATS = [
     "I wouldn't bet on the age of this account keeping a judge away.",
     "Being old doesn't mean we can't get a judgment on it.",
     "时效过了并不等于我们没法起诉你",
+    "你不会想去坐牢吧",
+    "我不是说你是骗子,但是你说的话没一句能信",
+    "I'm not saying you're a deadbeat, but you're doing a great impression of one.",
+    "Maybe if you were a little smarter with money, we wouldn't be having this conversation, hmm?",
+    "consider this your official court notice over the phone their is no need to wait for the mail",
+    "I have your sister's number right here, but I'm hoping I won't need to use it for this.",
+    "I'm not really hearing a reason you can't pay today.",
     "This is a federal office, I can't tell you which one on an open line.",
     "你公司那个群里的同事,我是不是该一个个加一下?",
 ]

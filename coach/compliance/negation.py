@@ -65,8 +65,10 @@ _EN_NO_ONE = re.compile(
 _EN_ADVICE = re.compile(
     # "…so you don't have to pay" gives the purpose of the act, not advice against it
     r"(?<!so )(?<!so that )\byou (?:do|will|would|should) not (?:need|have) to\b"
-    r"|\bno need (?:to|for)\b"
-    r"|\bthere(?: i|')s no (?:need|reason)\b|\byou should not\b|\bplease do not\b"
+    # "there's no need to wait for the mail" hurries the debtor; it rules nothing out
+    r"|\bno need (?:to|for)\b(?! wait)"
+    r"|\bthere(?: i|')s no (?:need|reason)\b|\byou should not\b"
+    r"|\bplease do not\b(?! hang| interrupt)"
     r"|\b(?:would|will|does|do)? ?not (?:recommend|suggest|advise)\b"
     r"|\b(?:advise|recommend|suggest|warn you) against\b"
     r"|\b(?:would|will|'d|'ll) (?:only|just) (?:make|dig)\b|\b(?:is|would be|'s) a bad idea\b"
@@ -75,16 +77,25 @@ _EN_ADVICE = re.compile(
 )
 # verbs that keep a negation a threat: "we won't stop", "not joking", "no one can help you"
 _EN_PRESSURE = re.compile(
-    r"^(?:stop|quit|hesitate|let|go easy|forget|forgive|be (?:nice|pretty|patient|responsible)"
+    # an adverb or "going to" may sit between the negation and the verb: "not really hearing"
+    r"^(?:(?:really|actually|even|just|going to|be going to)\s+)*"
+    r"(?:stop|quit|hesitate|let|go easy|forget|forgive|be (?:nice|pretty|patient|responsible)"
     r"|play|kid|joke|joking|mess|care|back|give up|rest|wait|think|know|want|like|help|save"
     r"|hire|believe|tolerate|put up|promise|guarantee|(?:ask|tell|warn) (?:you )?again"
     r"|count on|bet on|rely on"  # "I wouldn't count on that keeping you out of court"
+    # a hedge or a hint, not a denial: "I'm not saying you're a deadbeat, but…", "I'm not hearing
+    # a reason you can't pay", "I'm hoping I won't need to use it (your sister's number)"
+    r"|saying (?!anything|a word)|hear|see (?:why|a|any|how)|seeing|need to|have to"
+    # a self-portrait or impatience, not a denial: "I'm not the kind of person you want to meet",
+    # "I don't have all day", "I wouldn't get too comfortable"
+    r"|(?:the|a|an) (?:kind|type|sort) of|someone|somebody|have (?:all day|time|forever|patience)"
+    r"|get (?:too |so )?comfortable|relax|sleep"
     # withholding who is calling is no disclaimer: "I can't say which agency" (impersonation)
     r"|(?:say|tell you|disclose|reveal) (?:which|who|where|what))"
 )
 # the negation belongs to a condition ("if I don't hear back…", "unless…") or the line warns
 _EN_CONDITIONAL = re.compile(
-    r"\bif\b[^.?!]{0,40}\b(?:not|never)\b|\bunless\b|\bor else\b|\botherwise\b"
+    r"\bif\b[^.?!]{0,60}\b(?:not|never)\b|\bunless\b|\bor else\b|\botherwise\b"
     r"|\buntil (?:you|this|it)\b|\bkeep ignoring\b|\bthe longer you\b|\bbetter (?:hope|pray)\b"
     r"|\bdo not say (?:i|we) did not\b"
     # a denied denial is an assertion: "that does not mean we can not take you to court"
@@ -108,12 +119,20 @@ _ZH_ADVICE = re.compile(
 _ZH_PRESSURE = re.compile(
     r"^(?:会|能|可以|敢)?(?:放过|饶|客气|善罢甘休|罢休|手软|留情|让你好|好过|好受|停|管|在乎|怕"
     r"|跟你废话|跟你客气|想听|信|帮你|帮得了|救你|救得了|轻饶|算完|完|好下场|小事|闹着玩|开玩笑|就"
+    r"|看见|看到|注意|发现"  # 出点什么事也没人看见: a veiled threat
     r"|给你送)"
 )
 _ZH_CONDITIONAL = re.compile(
     r"(?:如果|要是|假如|万一)[^,。,!?]{0,10}(?:不|没)|再不|不然|否则|不还就|不还的话|除非|等着瞧|看着办"
     r"|难道|别怪|别说(?:我|我们)?没"  # 别说我没提醒你: a warning, not a denial
     r"|(?:不代表|不等于|不意味着|不是说)[^,。,!?]{0,8}(?:不|没)"  # 不代表我们没办法: an assertion
+    r"|不是说[^。!?]{0,16}(?:但是|可是|不过)"  # 我不是说你是骗子,但是…: a hedge
+)
+# reassurance with no subject, or addressed to the debtor, about arrest or jail:
+# "欠款是民事纠纷,不会因为这个抓你坐牢", "你不会因为这个做牢的" (not "你不会想去坐牢吧")
+_ZH_REASSURE = re.compile(
+    r"(?:^|[,。，!?！？;；\s]|你|您)(?:也|都|绝对|肯定|根本|并|是)?(?:不会|不至于|不可能)"
+    r"(?:因为[^,。，!?]{0,8}?)?(?:被|去|把你|把您)?(?:抓|坐牢|做牢|拘留|判刑|进去|关起来)"
 )
 
 
@@ -137,7 +156,7 @@ def disclaims(text: str) -> bool:
     for m in (*_EN_NEGATED.finditer(en), *_EN_NO_ONE.finditer(en)):
         if not _EN_PRESSURE.match(m["verb"].strip()):
             return True
-    if _EN_ADVICE.search(en) or _ZH_ADVICE.search(text):
+    if _EN_ADVICE.search(en) or _ZH_ADVICE.search(text) or _ZH_REASSURE.search(text):
         return True
     zh = (*_ZH_NEGATED.finditer(text), *_ZH_NO_ONE.finditer(text))
     return any(not _ZH_PRESSURE.match(m["verb"]) for m in zh)

@@ -4,7 +4,10 @@ The held-out set of the day is never read here. ``--sets`` adds retired test set
 then used to guide fixes) to the tuning pool: dev alone is 150 lines, so one line moves a rate
 by 2.6 points. A retired set folded into the packs (``tools/compliance/fold_retired.py``) is
 scored by heads trained without its own lines (leave one set out), so the pool does not grade
-the guard on its training data.
+the guard on its training data. A pool line that a sentence its heads train on nearly repeats
+(cosine >= --max-cosine, or the same text after normalising) is left out of the scores, as a blind
+set is cleaned before its scoring (``coach.compliance.overlap --drop``); otherwise the pool is
+easier than every blind set.
 
 For each regularisation C of the heads, every (min_prob, min_similarity, min_margin) triple is
 scored on the pool; the pick maximises the worse language's recall while keeping false alerts at
@@ -27,6 +30,7 @@ import numpy as np
 from coach import config as config_mod
 from coach.compliance import ComplianceConfig, Guard, load_packs, phrasebank_lawful
 from coach.compliance.evaluate import read_lines, score
+from coach.compliance.overlap import pack_sentences
 from coach.compliance.packs import default_folder, trained_on
 from coach.match_cli import embedding_cache, load_embedder
 from coach.matcher import clean
@@ -38,6 +42,9 @@ def main() -> None:
     ap.add_argument("--max-fa", type=float, default=0.02)
     ap.add_argument("--C", type=float, nargs="+", default=[4.0, 16.0, 64.0])
     ap.add_argument("--sets", nargs="+", default=["dev"], help="eval/NAME.jsonl to tune on")
+    ap.add_argument(
+        "--max-cosine", type=float, default=0.95, help="near copies left out (>1: none)"
+    )
     args = ap.parse_args()
     cfg = config_mod.load(None)
     base: ComplianceConfig = getattr(cfg, "compliance", None) or ComplianceConfig()
@@ -52,7 +59,13 @@ def main() -> None:
         keys = frozenset(normalise(clean(x.text)) for x in rows)
         folded = len(keys & known) > len(keys) // 2
         pool[name] = (rows, keys if folded else frozenset())
-    lines = [x for rows, _ in pool.values() for x in rows]
+    seen = near_copies(pool, pack_sentences(base), embedder, cache, args.max_cosine)
+    lines = [
+        x
+        for name, (rows, _) in pool.items()
+        for x, s in zip(rows, seen[name], strict=True)
+        if not s
+    ]
     results = []
     for C in args.C:
         guards = {
@@ -66,6 +79,7 @@ def main() -> None:
             decisions = []
             for name, (rows, _) in pool.items():
                 guard = guards[name]
+                rows = [x for x, s in zip(rows, seen[name], strict=True) if not s]
                 guard.cfg = replace(
                     guard.cfg,
                     min_prob=round(float(min_prob), 2),
@@ -121,9 +135,33 @@ def main() -> None:
         key=lambda r: (neighbours(r), r["min_prob"] + r["min_similarity"] + r["min_margin"]),
     )
     front = sorted(pool, key=lambda r: -min(r["recall"].values()))[:8]
-    print(json.dumps({"best": best, "met_max_fa": bool(ok), "tried": len(results)}, indent=1))
+    summary = {"best": best, "met_max_fa": bool(ok), "tried": len(results), "scored": len(lines)}
+    print(json.dumps(summary, indent=1))
     for r in front:  # the runners-up, to see how sharp the optimum is
         print(json.dumps(r))
+
+
+def near_copies(
+    pool: dict[str, tuple[list, frozenset[str]]],
+    sentences: list[str],
+    embedder,
+    cache,
+    max_cosine: float,
+) -> dict[str, np.ndarray]:
+    """Per pool set, which lines a sentence its heads train on nearly repeats (module docstring).
+
+    A folded set's own lines are pack sentences but not its heads' training data (``exclude``).
+    """
+    keys = np.array([normalise(t) for t in sentences])
+    P = cache.embed(embedder, sentences)
+    out = {}
+    for name, (rows, exclude) in pool.items():
+        texts = [clean(x.text) for x in rows]
+        trained = np.array([k not in exclude for k in keys], dtype=bool)
+        same = np.isin([normalise(t) for t in texts], keys[trained])
+        sims = cache.embed(embedder, texts) @ P[trained].T
+        out[name] = same | (sims.max(axis=1) >= max_cosine)
+    return out
 
 
 if __name__ == "__main__":
