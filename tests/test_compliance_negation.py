@@ -122,3 +122,57 @@ def test_negation_key_is_validated(tmp_path):
     (tmp_path / "mine.yaml").write_text(body, encoding="utf-8")
     with pytest.raises(ComplianceError, match="mine.yaml:8: 'negation' must be one of"):
         load_packs(tmp_path, ("mine",))
+
+
+def test_unless_key_is_validated(tmp_path):
+    from coach.compliance.config import ComplianceError
+
+    body = (
+        "pack: mine\nnote: Not legal advice.\nrules:\n  - id: xx.swear\n    basis: R1\n"
+        "    channel: collector\n    severity: stop\n    unless: ['(unclosed']\n"
+        "    alert: {zh: 停, en: Stop}\n    patterns: ['darn']\n"
+    )
+    (tmp_path / "mine.yaml").write_text(body, encoding="utf-8")
+    with pytest.raises(
+        ComplianceError, match=r"mine.yaml:\d+: pattern '\(unclosed' is not a valid"
+    ):
+        load_packs(tmp_path, ("mine",))
+
+
+def test_a_rules_unless_patterns_spare_its_own_examples():
+    """``unless:`` rules an act out for one rule; it must never excuse what the rule teaches."""
+    rules = [r for p in load_packs(None, ComplianceConfig().packs) for r in p.rules if r.unless]
+    assert {r.id for r in rules} >= {"us.time_barred_suit", "us.debtor_has_lawyer"}
+    assert [str(t) for r in rules for t, _ in r.phrases.texts() if r.excepted(str(t))] == []
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "text"),
+    [
+        ("us.time_barred_suit", "这笔还在诉讼时效内平台法务部门可能会依法起诉"),
+        ("us.time_barred_suit", "This account is well within the statute of limitations."),
+        ("us.debtor_has_lawyer", "我打算下周去法律援助中心咨询一下,今天先听听你们的方案。"),
+        ("us.debtor_has_lawyer", "我表哥是律师,不过这事我没找他,我自己跟你们谈。"),
+        ("us.debtor_has_lawyer", "I'm thinking about calling a lawyer about all this."),
+        ("us.false_attorney_or_government", "Your account was referred to an outside law firm."),
+        ("cn.impersonation", "您的案件已经委托给外部的律师事务所,他们会以书面形式联系您。"),
+    ],
+)
+def test_unless_rules_the_act_out_for_that_rule(rule_id, text):
+    packs = load_packs(None, ComplianceConfig().packs)
+    rule = next(r for p in packs for r in p.rules if r.id == rule_id)
+    assert rule.excepted(text)
+    assert not rule.excepted("过没过时效不重要,我们照样起诉你")
+
+
+def test_an_excepted_rule_does_not_fire_on_its_pattern():
+    cfg = ComplianceConfig()
+    guard = Guard(load_packs(None, cfg.packs), None, cfg)  # patterns only
+    plain, referred = guard.check(
+        [
+            ("This is Detective Brown calling about your account.", "collector"),
+            ("i am detective brown and your file was referred to an outside law firm", "collector"),
+        ]
+    )
+    assert "us.false_attorney_or_government" in {h.rule for h in plain.hits}
+    assert "us.false_attorney_or_government" not in {h.rule for h in referred.hits}

@@ -266,7 +266,9 @@ class Guard:
             if rule.when and rule.when not in context:
                 continue
             if rule.phrases.matches(text):
-                if disclaimed and not rule.when and rule.negation == "veto":
+                if rule.excepted(text) or (
+                    disclaimed and not rule.when and rule.negation == "veto"
+                ):
                     vetoed = True
                     continue
                 hits[rule.id] = self._hit(rule, lang, 1.0, "pattern")
@@ -279,7 +281,7 @@ class Guard:
             if p > best_p:
                 best, best_p, reason = rule_id, p, why
             if why == "matched" and rule_id not in hits:
-                if disclaimed:
+                if disclaimed or self.rules[rule_id].excepted(text):
                     vetoed = True
                     continue
                 hits[rule_id] = self._hit(self.rules[rule_id], lang, p, "model")

@@ -39,7 +39,7 @@ _ID = re.compile(r"^[a-z]+\.[a-z0-9_]+$")
 _PACK_KEYS = {"pack", "jurisdiction", "lang", "note", "lawful", "rules"}
 _RULE_KEYS = {
     "id", "kind", "basis", "channel", "severity", "alert", "examples", "patterns",
-    "near_misses", "when", "anchor", "deadline", "required", "identity", "negation",
+    "near_misses", "when", "anchor", "deadline", "required", "identity", "negation", "unless",
 }  # fmt: skip
 
 
@@ -76,10 +76,17 @@ class Rule:
     # a collector's disclaimer ("we will never…") vetoes the rule's model and pattern hits (veto),
     # or only its model hits (keep_patterns: profanity is profanity, whatever the polarity)
     negation: str = "veto"
+    # regexes that rule the act out for this rule alone: "还在诉讼时效内" is no time-barred suit,
+    # "I'm thinking about getting a lawyer" no representation; a match vetoes pattern and model
+    unless: tuple[re.Pattern[str], ...] = ()
     file: str = "?"
 
     def alert_text(self, lang: str) -> str:
         return self.alert.get(lang) or self.alert.get("en") or next(iter(self.alert.values()))
+
+    def excepted(self, text: str) -> bool:
+        form = pattern_form(text)
+        return any(p.search(form) for p in self.unless)
 
     @property
     def semantic(self) -> bool:
@@ -155,11 +162,13 @@ def _lang_texts(value: object, top: str, key: str, problems: _Problems, minimum:
     return out
 
 
-def _patterns(value: object, top: str, problems: _Problems) -> tuple[re.Pattern[str], ...]:
+def _patterns(
+    value: object, top: str, problems: _Problems, key: str = "patterns"
+) -> tuple[re.Pattern[str], ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        problems.add(value, top, "'patterns' must be a list of regular expressions")
+        problems.add(value, top, f"'{key}' must be a list of regular expressions")
         return ()
     out = []
     for item in value:
@@ -242,6 +251,7 @@ def _rule(data: object, pack: str, label: str, problems: _Problems) -> Rule | No
         deadline=deadline,
         identity=identity,
         negation=_choice(data, "negation", NEGATIONS, top, problems, "veto") or "veto",
+        unless=_patterns(data.get("unless"), top, problems, "unless"),
         file=label,
     )
 
