@@ -258,9 +258,9 @@ def lint(cfg: Config, no_model: bool, strict: bool) -> None:
 @click.option(
     "--set",
     "which",
-    default="test9",
+    default="test10",
     show_default=True,
-    help="test9 (the held-out set), test8 … test (retired: folded into the"
+    help="test10 (the held-out set), test9 … test (retired: folded into the"
     " phrasebank), dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
