@@ -33,6 +33,8 @@ DISCLAIMERS = [
     "欠款是民事纠纷,不会因为这个抓你坐牢。",  # no subject: a reassurance
     "你不会因为这个做牢的这是民事的事情",  # addressed to the debtor, asr 做牢
     "We won't say a word to your employer.",
+    "既然已经过了诉讼时效,我们就不会拿起诉来吓唬您。",  # 就 between subject and negation
+    "没人会过来抓你,这是民事的事",
 ]
 
 THREATS = [
@@ -62,6 +64,8 @@ THREATS = [
     "Being old doesn't mean we can't get a judgment on it.",
     "时效过了并不等于我们没法起诉你",
     "你不会想去坐牢吧",
+    "十几年前的老账了,这么多年一直没人催过你,但这次我们要打官司要回来。",  # a past, not a denial
+    "这账在我们系统里躺了十多年了,一直没人碰,不过这回公司决定走诉讼。",
     "我不是说你是骗子,但是你说的话没一句能信",
     "I'm not saying you're a deadbeat, but you're doing a great impression of one.",
     "Maybe if you were a little smarter with money, we wouldn't be having this conversation, hmm?",

@@ -104,7 +104,7 @@ _EN_CONDITIONAL = re.compile(
 
 _ZH_NEGATED = re.compile(
     r"(?<![对给跟和把让向还找叫])(?:我们|我|咱们|本公司|公司|银行|平台)"
-    r"(?:这边|这里|公司|方面|也|都|是|绝对|肯定|一定|从来|永远|根本)*"
+    r"(?:这边|这里|公司|方面|也|都|是|就|当然|绝对|肯定|一定|从来|永远|根本)*"
     r"(?:不会|不可能|不能|绝不|决不|从不|从来不|不|没有|没)(?P<verb>.{0,4})"
 )
 _ZH_NO_ONE = re.compile(
@@ -147,6 +147,10 @@ def _en_form(text: str) -> str:
     return form
 
 
+# "这么多年一直没人催过你": a past with no one in it tells the debt's history, it rules nothing out
+_ZH_NO_ONE_PAST = re.compile(r"过(?![来去])|碰")
+
+
 def disclaims(text: str) -> bool:
     """True when ``text`` (a collector line, any language) disclaims an act (module docstring)."""
     en = _en_form(text)
@@ -158,5 +162,6 @@ def disclaims(text: str) -> bool:
             return True
     if _EN_ADVICE.search(en) or _ZH_ADVICE.search(text) or _ZH_REASSURE.search(text):
         return True
-    zh = (*_ZH_NEGATED.finditer(text), *_ZH_NO_ONE.finditer(text))
+    no_one = [m for m in _ZH_NO_ONE.finditer(text) if not _ZH_NO_ONE_PAST.search(m["verb"])]
+    zh = (*_ZH_NEGATED.finditer(text), *no_one)
     return any(not _ZH_PRESSURE.match(m["verb"]) for m in zh)
