@@ -35,6 +35,8 @@ DISCLAIMERS = [
     "We won't say a word to your employer.",
     "既然已经过了诉讼时效,我们就不会拿起诉来吓唬您。",  # 就 between subject and negation
     "没人会过来抓你,这是民事的事",
+    "请您别用信用卡套现来还我们,这样风险很大。",
+    "I'm not saying you're a bad person, plenty of people fall behind.",
 ]
 
 THREATS = [
@@ -66,6 +68,10 @@ THREATS = [
     "你不会想去坐牢吧",
     "十几年前的老账了,这么多年一直没人催过你,但这次我们要打官司要回来。",  # a past, not a denial
     "这账在我们系统里躺了十多年了,一直没人碰,不过这回公司决定走诉讼。",
+    "明天我们就去申请冻结你的工资卡,根本不需要什么判决。",
+    "I can have your paycheck garnished starting Monday, I don't need anybody's permission.",
+    "We have your entire contact list, you know, every single number, and we're not shy.",
+    "我们是有官方背景的,跟一般的催收公司不一样,你别不当回事。",
     "我不是说你是骗子,但是你说的话没一句能信",
     "I'm not saying you're a deadbeat, but you're doing a great impression of one.",
     "Maybe if you were a little smarter with money, we wouldn't be having this conversation, hmm?",
