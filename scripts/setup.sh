@@ -5,12 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # PortAudio for capture; PulseAudio + ALSA's pulse plugin for monitor sources and the live test;
-# the X11 libraries Qt's xcb platform loads, a CJK font for the overlay, and Xvfb for its tests;
+# the X11 libraries Qt's xcb platform loads, a CJK font for the overlay, Xvfb and xdotool (which
+# presses the global hotkeys) for its tests;
 # PostgreSQL (the store's tests start a throwaway server) and Chromium + its driver (the review
 # pages are tested in a real browser).
 APT_PACKAGES=(libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libegl1 libfontconfig1
-  libdbus-1-3 fonts-noto-cjk xvfb postgresql chromium chromium-driver)
+  libdbus-1-3 fonts-noto-cjk xvfb xdotool postgresql chromium chromium-driver)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

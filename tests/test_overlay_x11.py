@@ -17,6 +17,13 @@ from PySide6.QtGui import QImage
 from tests.conftest import ROOT, SAMPLE
 
 
+def _need_xdotool() -> None:
+    if not shutil.which("xdotool"):
+        if os.environ.get("CI"):
+            pytest.fail("CI installs xdotool (scripts/setup.sh)")
+        pytest.skip("xdotool is not installed")
+
+
 @pytest.fixture(scope="module")
 def xvfb(tmp_path_factory):
     if not shutil.which("Xvfb"):
@@ -77,8 +84,7 @@ def _geometry(env, window: str) -> tuple[int, int]:
 
 def test_global_hotkeys_and_ctrl_c(xvfb):
     """Hotkeys reach the overlay although it never has the focus; Ctrl-C ends it cleanly."""
-    if not shutil.which("xdotool"):
-        pytest.skip("xdotool is not installed")
+    _need_xdotool()
     proc = subprocess.Popen(
         [sys.executable, "-m", "coach", "overlay", "--preview", "en"],
         env=xvfb,
@@ -126,8 +132,7 @@ def test_global_hotkeys_and_ctrl_c(xvfb):
 def test_the_recap_hotkey_reaches_a_running_call(xvfb, whisper_path, embedding_path, tmp_path):
     """Ctrl+Alt+E on the overlay of a real replay (Whisper, the matcher, the delivery stages):
     the call takes the request in at its current time and answers with the recap checklist."""
-    if not shutil.which("xdotool"):
-        pytest.skip("xdotool is not installed")
+    _need_xdotool()
     audio, rate = sf.read(SAMPLE, dtype="float32")
     clip = tmp_path / "first-turns.wav"
     sf.write(clip, audio[: rate * 9], rate)  # the first turns, paced by the clock
