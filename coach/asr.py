@@ -71,8 +71,9 @@ class AsrConfig:
     # partial already running when the speaker paused. 2: partials get a lane of their own, so
     # finals never wait; each lane uses models.cpu_threads threads, Whisper's weights are shared.
     # 0: 2 when the machine has two logical cores or more (README, Benchmark: p95 0.66 → 0.60 s).
-    # Default 1 for now: with 2, the live-capture test's Mandarin CER rose past its bound once
-    # (0.17 > 0.15) — not yet understood, so the shorter tail is opt-in.
+    # Default 1 for now: with 2, the live-capture test's Mandarin CER rose past its bound once in
+    # CI (0.17 > 0.15); six alternated local runs gave the same CER with 1 and 2 (0.133), so the
+    # cause is unexplained and the shorter tail stays opt-in.
     lanes: int = 1
 
     def __post_init__(self) -> None:

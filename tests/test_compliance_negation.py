@@ -121,31 +121,23 @@ def test_a_disclaimer_vetoes_patterns_but_profanity_stands():
     assert debtor.reason != "disclaimed"  # only the collector's words are judged this way
 
 
-def test_negation_key_is_validated(tmp_path):
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("negation: sometimes", "mine.yaml:8: 'negation' must be one of"),
+        ("unless: ['(unclosed']", r"mine.yaml:\d+: pattern '\(unclosed' is not a valid"),
+    ],
+)
+def test_negation_and_unless_keys_are_validated(tmp_path, line, error):
     from coach.compliance.config import ComplianceError
 
     body = (
         "pack: mine\nnote: Not legal advice.\nrules:\n  - id: xx.swear\n    basis: R1\n"
-        "    channel: collector\n    severity: stop\n    negation: sometimes\n"
+        f"    channel: collector\n    severity: stop\n    {line}\n"
         "    alert: {zh: 停, en: Stop}\n    patterns: ['darn']\n"
     )
     (tmp_path / "mine.yaml").write_text(body, encoding="utf-8")
-    with pytest.raises(ComplianceError, match="mine.yaml:8: 'negation' must be one of"):
-        load_packs(tmp_path, ("mine",))
-
-
-def test_unless_key_is_validated(tmp_path):
-    from coach.compliance.config import ComplianceError
-
-    body = (
-        "pack: mine\nnote: Not legal advice.\nrules:\n  - id: xx.swear\n    basis: R1\n"
-        "    channel: collector\n    severity: stop\n    unless: ['(unclosed']\n"
-        "    alert: {zh: 停, en: Stop}\n    patterns: ['darn']\n"
-    )
-    (tmp_path / "mine.yaml").write_text(body, encoding="utf-8")
-    with pytest.raises(
-        ComplianceError, match=r"mine.yaml:\d+: pattern '\(unclosed' is not a valid"
-    ):
+    with pytest.raises(ComplianceError, match=error):
         load_packs(tmp_path, ("mine",))
 
 
