@@ -258,10 +258,10 @@ def lint(cfg: Config, no_model: bool, strict: bool) -> None:
 @click.option(
     "--set",
     "which",
-    default="test11",
+    default="test12",
     show_default=True,
-    help="test11 (the held-out set), test10 (scored once, now seen), test9 … test (retired:"
-    " folded into the phrasebank), dev (for tuning) or a path to a labelled .jsonl file.",
+    help="test12 (the held-out set, scored once), test11 … test (retired: folded into the"
+    " phrasebank), dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
 @click.option("--errors", is_flag=True, help="List every wrong decision.")

@@ -37,6 +37,7 @@ DISCLAIMERS = [
     "没人会过来抓你,这是民事的事",
     "请您别用信用卡套现来还我们,这样风险很大。",
     "I'm not saying you're a bad person, plenty of people fall behind.",
+    "我们不会打给你家人,而是直接跟你本人沟通。",  # a lawful redirect stays a disclaimer
 ]
 
 THREATS = [
@@ -80,6 +81,9 @@ THREATS = [
     "I'm not really hearing a reason you can't pay today.",
     "This is a federal office, I can't tell you which one on an open line.",
     "你公司那个群里的同事,我是不是该一个个加一下?",
+    "No wonder your husband moved out, I'm not surprised at all.",  # a sneer
+    "Your mom answers the house phone, right? Next time I won't ask for you.",
+    "下回我不打你手机了,直接打到你们单位去问问。",  # not the debtor, someone else instead
 ]
 
 

@@ -86,6 +86,10 @@ _EN_PRESSURE = re.compile(
     # a hint, not a denial: "I'm not hearing a reason you can't pay", "I'm hoping I won't need to
     # use it (your sister's number)"
     r"|hear|see (?:why|a|any|how)|seeing|need to|have to"
+    # a sneer, not a denial: "I'm not surprised your wife left"
+    r"|surprised|shocked"
+    # not asking for the debtor means asking for someone else: "next time I won't ask for you"
+    r"|ask for you\b"
     # "I don't need anybody's permission", "we're not shy": licence and boldness, not restraint
     r"|need (?:any|a court|a judge|a judgment|a warrant|permission|your permission)"
     r"|shy|afraid|scared|going (?:anywhere|away)"
@@ -134,6 +138,9 @@ _ZH_CONDITIONAL = re.compile(
     r"|难道|别怪|别说(?:我|我们)?没"  # 别说我没提醒你: a warning, not a denial
     r"|(?:不代表|不等于|不意味着|不是说)[^,。,!?]{0,8}(?:不|没)"  # 不代表我们没办法: an assertion
     r"|不是说[^。!?]{0,16}(?:但是|可是|不过)"  # 我不是说你是骗子,但是…: a hedge
+    # not calling the debtor but someone else instead: "不打你电话了,直接打给你们村委会"
+    r"|不[^。!?]{0,8}[,，]?(?:直接|改|而是)(?:去|打给|打到|找|联系|通知|告诉)[^,。,!?]{0,4}"
+    r"(?:村委会|居委会|单位|公司|领导|家里|家人|父母|老婆|老公|亲戚|同事|邻居|通讯录)"
 )
 # reassurance with no subject, or addressed to the debtor, about arrest or jail:
 # "欠款是民事纠纷,不会因为这个抓你坐牢", "你不会因为这个做牢的" (not "你不会想去坐牢吧")

@@ -36,7 +36,19 @@ from coach.match_cli import embedding_cache, load_embedder
 from coach.matcher import NEUTRAL, clean
 
 # the sets fold_retired.py has folded in
-RETIRED = ["test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9"]
+RETIRED = [
+    "test",
+    "test2",
+    "test3",
+    "test4",
+    "test5",
+    "test6",
+    "test7",
+    "test8",
+    "test9",
+    "test10",
+    "test11",
+]
 
 
 def head_scores(X: np.ndarray, y: np.ndarray, D: np.ndarray, C: float) -> dict[str, np.ndarray]:
