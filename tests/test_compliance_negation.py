@@ -38,6 +38,7 @@ DISCLAIMERS = [
     "请您别用信用卡套现来还我们,这样风险很大。",
     "I'm not saying you're a bad person, plenty of people fall behind.",
     "我们不会打给你家人,而是直接跟你本人沟通。",  # a lawful redirect stays a disclaimer
+    "不用去拿信用卡套现还这个,咱们可以分期。",
 ]
 
 THREATS = [
@@ -84,6 +85,7 @@ THREATS = [
     "No wonder your husband moved out, I'm not surprised at all.",  # a sneer
     "Your mom answers the house phone, right? Next time I won't ask for you.",
     "下回我不打你手机了,直接打到你们单位去问问。",  # not the debtor, someone else instead
+    "有的平台不查征信也能放款,你自己琢磨琢磨。",  # other lenders, not the collector's side
 ]
 
 

@@ -6,7 +6,8 @@ examples now, so each one is scored by a head trained *without* its lines (leave
 dev, never trained on, is scored by the head trained on everything. The held-out set of the day
 (the newest ``eval/test*.jsonl`` not folded in) is never read here.
 
-For each regularisation strength C of the head, every (min_prob, min_similarity) pair is scored on
+For each regularisation strength C of the head and each share of the neighbour vote
+(``MatcherConfig.neighbour_weight``), every (min_prob, min_similarity, sure_prob) is scored on
 the pool; the pick maximises the worse language's top-1 on excuses while keeping false alarms on
 non-excuses at or below --max-fa in both languages (set below the 3% target, to leave room for
 sets we have not seen). Prints JSON; copy the winner into MatcherConfig's defaults.
@@ -17,7 +18,7 @@ or the same text after normalising) is left out of the scores, as
 scoring: otherwise the pool is easier than any blind set (its authors wrote many of the same
 fillers and questions), and the thresholds it picks admit too much on the next blind set.
 
-    .venv/bin/python tools/matcher/tune.py [--retired test test2 test3 test4] [--max-fa 0.02]
+    .venv/bin/python tools/matcher/tune.py [--retired test test2 …] [--max-fa 0.015]
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from coach import config as config_mod
 from coach import phrasebank as pb
 from coach.evaluation import read_set
 from coach.match_cli import embedding_cache, load_embedder
-from coach.matcher import NEUTRAL, clean
+from coach.matcher import NEUTRAL, MatcherConfig, clean, neighbour_vote
 
 # the sets fold_retired.py has folded in
 RETIRED = [
@@ -48,16 +49,29 @@ RETIRED = [
     "test9",
     "test10",
     "test11",
+    "test12",
+    "test13",
 ]
 
 
-def head_scores(X: np.ndarray, y: np.ndarray, D: np.ndarray, C: float) -> dict[str, np.ndarray]:
-    """What the matcher computes for each row of D, with a head trained on (X, y)."""
+def head_scores(
+    X: np.ndarray, y: np.ndarray, D: np.ndarray, C: float, weights: list[float]
+) -> dict[float, dict[str, np.ndarray]]:
+    """What the matcher computes for each row of D, with a head trained on (X, y), per
+    neighbour weight (MatcherConfig.neighbour_weight; its k and temperature are the defaults)."""
     from sklearn.linear_model import LogisticRegression
 
     head = LogisticRegression(C=C, max_iter=3000).fit(X, y)
     classes = np.array(head.classes_)
-    P = head.predict_proba(D)
+    P_head = head.predict_proba(D)
+    mc = MatcherConfig()
+    vote = neighbour_vote(D @ X.T, y, list(classes), mc.neighbours, mc.neighbour_temperature)
+    return {w: _scores(X, y, D, classes, (1 - w) * P_head + w * vote) for w in weights}
+
+
+def _scores(
+    X: np.ndarray, y: np.ndarray, D: np.ndarray, classes: np.ndarray, P: np.ndarray
+) -> dict[str, np.ndarray]:
     Pe = np.where(classes != NEUTRAL, P, -1)
     best = classes[Pe.argmax(1)]
     return {
@@ -68,12 +82,49 @@ def head_scores(X: np.ndarray, y: np.ndarray, D: np.ndarray, C: float) -> dict[s
     }
 
 
+def grid(s, fresh, C, w, labels, langs, origin, parts) -> list[dict]:
+    """Every threshold combination scored on the fresh pool lines, per language and per set."""
+    rows = []
+    for min_prob, min_sim, sure in itertools.product(
+        np.arange(0.3, 0.91, 0.05), np.arange(0.0, 0.81, 0.1), [0.8, 0.9, 0.95, 1.0]
+    ):
+        if sure <= min_prob:
+            continue
+        near = (s["sim"] >= min_sim) | (s["p_best"] >= sure)
+        accept = ~s["neutral_top"] & (s["p_best"] >= min_prob) & near
+        pred = np.where(accept, s["best"], "")
+        row = {"C": C, "neighbour_weight": w, "min_prob": round(float(min_prob), 2),
+               "min_similarity": round(float(min_sim), 2), "sure_prob": sure}  # fmt: skip
+        for lang in ("zh", "en"):
+            exc = (langs == lang) & (labels != "") & fresh
+            neu = (langs == lang) & (labels == "") & fresh
+            row[f"top1_{lang}"] = round(float((pred[exc] == labels[exc]).mean()), 4)
+            row[f"fa_{lang}"] = round(float((pred[neu] != "").mean()), 4)
+            for name, _, _ in parts:  # per set, to see that no one set drives the pick
+                e, n = exc & (origin == name), neu & (origin == name)
+                row[f"{name}_{lang}"] = (
+                    round(float((pred[e] == labels[e]).mean()), 3),
+                    round(float((pred[n] != "").mean()), 3),
+                )
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--prompt", default="Classification")
-    ap.add_argument("--max-fa", type=float, default=0.02)
-    ap.add_argument("--C", type=float, nargs="+", default=[16.0, 32.0, 64.0, 128.0, 256.0])
+    # 1.5%, not the 3% target: over six blind sets, false alarms ran about half a point above the
+    # pool's (one line of ~80 is 1.25 points)
+    ap.add_argument("--max-fa", type=float, default=0.015)
+    ap.add_argument("--C", type=float, nargs="+", default=[32.0, 64.0, 128.0])
     ap.add_argument("--retired", nargs="*", default=RETIRED)
+    ap.add_argument(
+        "--neighbour-weight",
+        type=float,
+        nargs="+",
+        default=[0.0, 0.25, 0.5, 0.75],
+        help="shares of the neighbour vote to try",
+    )
     ap.add_argument(
         "--max-cosine", type=float, default=0.95, help="near copies left out (>1: none)"
     )
@@ -100,39 +151,21 @@ def main() -> None:
 
     results = []
     for C in args.C:
-        scored: dict[str, list[np.ndarray]] = {}
+        scored: dict[float, dict[str, list[np.ndarray]]] = {w: {} for w in args.neighbour_weight}
         for name, lines, D in parts:
             texts = [pb.normalise(e.text) for e in lines]
             own = np.isin(keys, texts) & (name != "dev")
-            for k, v in head_scores(X[~own], y[~own], D, C).items():
-                scored.setdefault(k, []).append(v)
-            # near copies of this fold's training data, left out of the scores (module docstring)
-            scored.setdefault("known", []).append(np.isin(texts, keys[~own]))
-            scored.setdefault("copied", []).append((D @ X[~own].T).max(1))
-        s = {k: np.concatenate(v) for k, v in scored.items()}
-        fresh = ~s["known"] & (s["copied"] < args.max_cosine)
-        for min_prob, min_sim, sure in itertools.product(
-            np.arange(0.3, 0.91, 0.05), np.arange(0.0, 0.81, 0.1), [0.8, 0.9, 0.95, 1.0]
-        ):
-            if sure <= min_prob:
-                continue
-            near = (s["sim"] >= min_sim) | (s["p_best"] >= sure)
-            accept = ~s["neutral_top"] & (s["p_best"] >= min_prob) & near
-            pred = np.where(accept, s["best"], "")
-            row = {"C": C, "min_prob": round(float(min_prob), 2),
-                   "min_similarity": round(float(min_sim), 2), "sure_prob": sure}  # fmt: skip
-            for lang in ("zh", "en"):
-                exc = (langs == lang) & (labels != "") & fresh
-                neu = (langs == lang) & (labels == "") & fresh
-                row[f"top1_{lang}"] = round(float((pred[exc] == labels[exc]).mean()), 4)
-                row[f"fa_{lang}"] = round(float((pred[neu] != "").mean()), 4)
-                for name, _, _ in parts:  # per set, to see that no one set drives the pick
-                    e, n = exc & (origin == name), neu & (origin == name)
-                    row[f"{name}_{lang}"] = (
-                        round(float((pred[e] == labels[e]).mean()), 3),
-                        round(float((pred[n] != "").mean()), 3),
-                    )
-            results.append(row)
+            by_weight = head_scores(X[~own], y[~own], D, C, args.neighbour_weight)
+            for w, columns in by_weight.items():
+                for k, v in columns.items():
+                    scored[w].setdefault(k, []).append(v)
+                # near copies of this fold's training data, left out of the scores (docstring)
+                scored[w].setdefault("known", []).append(np.isin(texts, keys[~own]))
+                scored[w].setdefault("copied", []).append((D @ X[~own].T).max(1))
+        for w, s_lists in scored.items():
+            s = {k: np.concatenate(v) for k, v in s_lists.items()}
+            fresh = ~s["known"] & (s["copied"] < args.max_cosine)
+            results += grid(s, fresh, C, w, labels, langs, origin, parts)
     ok = [r for r in results if r["fa_zh"] <= args.max_fa and r["fa_en"] <= args.max_fa]
 
     def key(r: dict) -> tuple:
@@ -153,8 +186,8 @@ def main() -> None:
     curve = [
         {k: r[k] for k in ("min_prob", "top1_zh", "fa_zh", "top1_en", "fa_en")}
         for r in results
-        if (r["C"], r["min_similarity"], r["sure_prob"])
-        == (pick["C"], pick["min_similarity"], pick["sure_prob"])
+        if (r["C"], r["neighbour_weight"], r["min_similarity"], r["sure_prob"])
+        == (pick["C"], pick.get("neighbour_weight", 0.0), pick["min_similarity"], pick["sure_prob"])
     ]
     print(json.dumps({"prompt": args.prompt, "max_fa": args.max_fa,
                       "pool": {name: len(lines) for name, lines, _ in parts},
