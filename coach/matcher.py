@@ -210,10 +210,11 @@ class Matcher:
 
     def _decide_one(self, text: str, lang: str, vec: np.ndarray) -> Decision:
         probs = self.head.predict_proba(vec[None, :])[0]
+        sims = self.example_vectors @ vec  # one product serves the vote and the nearest example
         w = self.cfg.neighbour_weight
         if w > 0:
             vote = neighbour_vote(
-                (self.example_vectors @ vec)[None, :],
+                sims[None, :],
                 self.example_labels,
                 self.classes,
                 self.cfg.neighbours,
@@ -224,8 +225,8 @@ class Matcher:
         top = self.classes[order[0]]
         best_i = next(i for i in order if self.classes[i] != NEUTRAL)
         best, p_best = self.classes[best_i], float(probs[best_i])
-        sims = self.example_vectors[self.example_labels == best] @ vec
-        similarity = float(sims.max()) if len(sims) else 0.0
+        own = sims[self.example_labels == best]
+        similarity = float(own.max()) if len(own) else 0.0
         if top == NEUTRAL:
             return Decision(text, lang, None, p_best, best, similarity, "neutral")
         if p_best < self.cfg.min_prob:

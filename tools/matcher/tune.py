@@ -82,7 +82,16 @@ def _scores(
     }
 
 
-def grid(s, fresh, C, w, labels, langs, origin, parts) -> list[dict]:
+def grid(
+    s: dict[str, np.ndarray],
+    fresh: np.ndarray,
+    C: float,
+    w: float,
+    labels: np.ndarray,
+    langs: np.ndarray,
+    origin: np.ndarray,
+    parts: list,
+) -> list[dict]:
     """Every threshold combination scored on the fresh pool lines, per language and per set."""
     rows = []
     for min_prob, min_sim, sure in itertools.product(
@@ -149,22 +158,27 @@ def main() -> None:
     langs = np.array([e.lang for _, lines, _ in parts for e in lines])
     origin = np.array([name for name, lines, _ in parts for _ in lines])
 
+    # each fold's training rows (its own lines left out), and the pool lines that are near copies
+    # of that training data, left out of the scores (module docstring); neither depends on C
+    folds, fresh_parts = [], []
+    for name, lines, D in parts:
+        texts = [pb.normalise(e.text) for e in lines]
+        train = ~(np.isin(keys, texts) & (name != "dev"))
+        folds.append(train)
+        copied = (D @ X[train].T).max(1) >= args.max_cosine
+        fresh_parts.append(~np.isin(texts, keys[train]) & ~copied)
+    fresh = np.concatenate(fresh_parts)
+
     results = []
     for C in args.C:
         scored: dict[float, dict[str, list[np.ndarray]]] = {w: {} for w in args.neighbour_weight}
-        for name, lines, D in parts:
-            texts = [pb.normalise(e.text) for e in lines]
-            own = np.isin(keys, texts) & (name != "dev")
-            by_weight = head_scores(X[~own], y[~own], D, C, args.neighbour_weight)
+        for (_, _, D), train in zip(parts, folds, strict=True):
+            by_weight = head_scores(X[train], y[train], D, C, args.neighbour_weight)
             for w, columns in by_weight.items():
                 for k, v in columns.items():
                     scored[w].setdefault(k, []).append(v)
-                # near copies of this fold's training data, left out of the scores (docstring)
-                scored[w].setdefault("known", []).append(np.isin(texts, keys[~own]))
-                scored[w].setdefault("copied", []).append((D @ X[~own].T).max(1))
         for w, s_lists in scored.items():
             s = {k: np.concatenate(v) for k, v in s_lists.items()}
-            fresh = ~s["known"] & (s["copied"] < args.max_cosine)
             results += grid(s, fresh, C, w, labels, langs, origin, parts)
     ok = [r for r in results if r["fa_zh"] <= args.max_fa and r["fa_en"] <= args.max_fa]
 
