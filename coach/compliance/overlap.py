@@ -5,7 +5,7 @@ sentence (examples, near-misses, lawful lines, required/identity phrases) and it
 test lines also the closest dev line. Test lines at or above ``--max`` (default 0.95) are
 failures (exit 1); dev lines are only listed. Reads only the texts of the sets, never the guard's
 decisions on them. ``--drop SET`` rewrites a fresh held-out set without its failing lines, before
-its first scoring (what was done to ``test3.jsonl``).
+its first scoring (what was done to ``test3.jsonl``); it names no text of that set.
 
     .venv/bin/python -m coach.compliance.overlap [--max 0.95] [--show 0.9] [--drop test3]
 """
@@ -79,7 +79,10 @@ def main() -> None:
                     if fail and name == args.drop:
                         dropped.add(i)
                     flag = "FAIL" if fail else "near"
-                    print(f"{flag} {name} {sims[j]:.3f} {text!r} ~ {label} {pool[j]!r}")
+                    if name == args.drop:  # an unscored set: no text of it on screen
+                        print(f"{flag} {name} line {i + 1} {sims[j]:.3f} ~ {label}")
+                    else:
+                        print(f"{flag} {name} {sims[j]:.3f} {text!r} ~ {label} {pool[j]!r}")
         print(f"{name}: {len(texts)} lines, highest cosine to training/dev text {worst:.3f}")
     if args.drop and args.drop not in sets:
         sys.exit(f"{args.drop}: not a held-out set here (retired or missing); nothing dropped")

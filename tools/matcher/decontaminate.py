@@ -4,7 +4,8 @@ A phrasebank example that says the same as a line of ``eval/dev.jsonl`` makes tu
 better than it is; one that repeats a held-out ``eval/test*.jsonl`` inflates the reported
 figures. This lists every example within ``--max-cosine`` of an eval line (or equal after
 normalisation) and, with ``--apply``, deletes those examples from the YAML (they are one-line
-list items); with ``--drop-eval NAME`` it drops the eval lines instead. Retired sets, folded into
+list items); with ``--drop-eval NAME`` it drops the eval lines instead, naming no text of that
+set (it has not been scored yet). Retired sets, folded into
 the phrasebank by ``fold_retired.py``, are skipped: their lines are examples now.
 
     .venv/bin/python tools/matcher/decontaminate.py [--apply] [--max-cosine 0.9]
@@ -60,8 +61,12 @@ def main() -> None:
             j = keys.get(pb.normalise(text), int(sims[i].argmax()))
             if pb.normalise(text) in keys or sims[i, j] >= args.max_cosine:
                 hits += 1
-                print(f"{text.where}: {name}: '{text}' ({cid or 'neutral'}) ~ '{lines[j].text}' "
-                      f"({lines[j].label or 'none'}) cosine {sims[i, j]:.2f}")  # fmt: skip
+                if name == args.drop_eval:  # an unscored set: no text of it on screen
+                    print(f"{text.where}: {name}: near copy, cosine {sims[i, j]:.2f}")
+                else:
+                    near = lines[j]
+                    print(f"{text.where}: {name}: '{text}' ({cid or 'neutral'}) ~ '{near.text}' "
+                          f"({near.label or 'none'}) cosine {sims[i, j]:.2f}")  # fmt: skip
                 doomed[root.parent / text.file].add(text.line)
         print(f"{name}: {hits} phrasebank examples within {args.max_cosine} of a {name} line")
         if name == args.drop_eval:
