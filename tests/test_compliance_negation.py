@@ -39,6 +39,7 @@ DISCLAIMERS = [
     "I'm not saying you're a bad person, plenty of people fall behind.",
     "我们不会打给你家人,而是直接跟你本人沟通。",  # a lawful redirect stays a disclaimer
     "不用去拿信用卡套现还这个,咱们可以分期。",
+    "no ones going to put you in jail over a phone bill",  # asr "no one's"
 ]
 
 THREATS = [
@@ -58,6 +59,15 @@ THREATS = [
     "如果今天还不上,就通知你家里人",
     "I can't guarantee the police won't come knocking if this stays open.",
     "被抓走那天,别怪我没跟你说过",
+    "Your card has room on it, so there's no reason this can't be paid today.",  # double negative
+    # restraint for now, reluctance, less restraint: veiled threats, not denials
+    "我这里有你老公的电话,我也不想让他跟着着急。",
+    "你们领导那边会不会知道,我就不敢保证了。",
+    "上次你同事接的电话,我没多说,下次就难说了。",
+    "Your brother picked up yesterday. I haven't told him anything yet.",
+    "Next time I might not be so polite with your boss.",
+    "i really dont wanna have to call your wife about this",
+    "Our investigator carries a badge, so please don't be alarmed when he knocks.",
     "你不用找借口了,明天我们就去你单位",
     "晚上回家路上小心点,到时候别说我们没打过招呼",
     "Don't say I didn't warn you when the tow truck shows up.",

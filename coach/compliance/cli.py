@@ -167,9 +167,9 @@ def check(
 @click.option(
     "--set",
     "which",
-    default="test14",
+    default="test15",
     show_default=True,
-    help="test14 (the freshest blind set), test13 … test (retired: folded into the packs), dev"
+    help="test15 (the freshest blind set), test14 … test (retired: folded into the packs), dev"
     " (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")

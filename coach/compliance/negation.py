@@ -39,6 +39,9 @@ _EN_SPELLING = (
     (re.compile(r"\bain't\b"), "is not"),
     (re.compile(r"n't\b"), " not"),
     (re.compile(r"\bgonna\b"), "going to"),
+    (re.compile(r"\bwanna\b"), "want to"),
+    # "no ones going to arrest you": the recogniser's dropped apostrophe in "no one's"
+    (re.compile(r"\b(?:no ?body|no-?one|no one)s\b"), "no one is"),
     (re.compile(r"\bno ?body\b|\bno-one\b|\bnoone\b"), "no one"),
 )
 
@@ -67,8 +70,11 @@ _EN_ADVICE = re.compile(
     r"(?<!so )(?<!so that )\byou (?:do|will|would|should) not (?:need|have) to\b"
     # "there's no need to wait for the mail" hurries the debtor; it rules nothing out
     r"|\bno need (?:to|for)\b(?! wait)"
-    r"|\bthere(?: i|')s no (?:need|reason)\b|\byou should not\b"
-    r"|\bplease do not\b(?! hang| interrupt)"
+    # "there's no reason this can't be paid today" is a double negative: it asserts the act
+    r"|\bthere(?: i|')s no (?:need|reason)\b(?!(?: \w+){0,4} (?:can|could|should|would|will) not\b)"
+    r"|\byou should not\b"
+    # "please don't be alarmed when he comes by" announces the act
+    r"|\bplease do not\b(?! hang| interrupt| be (?:alarmed|surprised|scared|shocked|startled))"
     r"|\b(?:would|will|does|do)? ?not (?:recommend|suggest|advise)\b"
     r"|\b(?:advise|recommend|suggest|warn you) against\b"
     r"|\b(?:would|will|'d|'ll) (?:only|just) (?:make|dig)\b|\b(?:is|would be|'s) a bad idea\b"
@@ -97,6 +103,8 @@ _EN_PRESSURE = re.compile(
     # "I don't have all day", "I wouldn't get too comfortable"
     r"|(?:the|a|an) (?:kind|type|sort) of|someone|somebody|have (?:all day|time|forever|patience)"
     r"|get (?:too |so )?comfortable|relax|sleep"
+    # "next time I might not be so vague with him": less restraint, not none
+    r"|be (?:so|as|this|that)\b"
     # withholding who is calling is no disclaimer: "I can't say which agency" (impersonation)
     r"|(?:say|tell you|disclose|reveal) (?:which|who|where|what))"
 )
@@ -109,6 +117,9 @@ _EN_CONDITIONAL = re.compile(
     r"|\bnot saying\b[^.?!]{0,60}\bbut\b"
     # a denied denial is an assertion: "that does not mean we can not take you to court"
     r"|\bnot (?:mean|mean that)\b[^.?!]{0,20}\b(?:not|never)\b"
+    # "I didn't tell him anything yet": restraint for now is a threat for later
+    r"|\b(?:not|never) (?:\w+ ){0,2}(?:told|tell|said|say|called|call|contacted|contact"
+    r"|mentioned|mention)\b[^.?!]{0,30}\b(?:yet|for now)\b"
 )
 
 _ZH_NEGATED = re.compile(
@@ -134,11 +145,14 @@ _ZH_PRESSURE = re.compile(
     r"|跟你废话|跟你客气|想听|信|帮你|帮得了|救你|救得了|轻饶|算完|完|好下场|小事|闹着玩|开玩笑|就"
     # 出点什么事也没人看见: a veiled threat; ...跟一般的催收公司不一样: "different", no act negated
     r"|看见|看到|注意|发现|一样|同于"
+    # reluctance is a veiled threat: 我不想让她老人家操心, 不太想打扰她; 不敢保证 warns
+    r"|太?想|(?:敢)?保证"
     r"|给你送)"
 )
 _ZH_CONDITIONAL = re.compile(
     r"(?:如果|要是|假如|万一)[^,。,!?]{0,10}(?:不|没)|再不|不然|否则|不还就|不还的话|除非|等着瞧|看着办"
     r"|难道|别怪|别说(?:我|我们)?没"  # 别说我没提醒你: a warning, not a denial
+    r"|下次(?:就|可)?(?:不好说|难说|不一定)"  # 我没细说,下次就不好说了: restraint for now
     r"|(?:不代表|不等于|不意味着|不是说)[^,。,!?]{0,8}(?:不|没)"  # 不代表我们没办法: an assertion
     r"|不是说[^。!?]{0,16}(?:但是|可是|不过)"  # 我不是说你是骗子,但是…: a hedge
     # not calling the debtor but someone else instead: "不打你电话了,直接打给你们村委会"
