@@ -258,9 +258,9 @@ def lint(cfg: Config, no_model: bool, strict: bool) -> None:
 @click.option(
     "--set",
     "which",
-    default="test15",
+    default="test16",
     show_default=True,
-    help="test15 (the held-out set, scored once), test14 … test (retired: folded into the"
+    help="test16 (the held-out set, scored once), test15 … test (retired: folded into the"
     " phrasebank), dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")

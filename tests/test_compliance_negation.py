@@ -40,6 +40,7 @@ DISCLAIMERS = [
     "我们不会打给你家人,而是直接跟你本人沟通。",  # a lawful redirect stays a disclaimer
     "不用去拿信用卡套现还这个,咱们可以分期。",
     "no ones going to put you in jail over a phone bill",  # asr "no one's"
+    "We're not a law firm, we're a collection agency working for the lender.",
 ]
 
 THREATS = [
@@ -68,6 +69,7 @@ THREATS = [
     "Next time I might not be so polite with your boss.",
     "i really dont wanna have to call your wife about this",
     "Our investigator carries a badge, so please don't be alarmed when he knocks.",
+    "I'm not in customer service, I handle the litigation files on accounts like yours.",
     "你不用找借口了,明天我们就去你单位",
     "晚上回家路上小心点,到时候别说我们没打过招呼",
     "Don't say I didn't warn you when the tow truck shows up.",

@@ -1,8 +1,8 @@
 """The real matcher (EmbeddingGemma + the shipped phrasebank) on real text.
 
-``phrasebank/eval/test15.jsonl`` is the held-out set: written blind, never used for tuning, scored
-once (README, int8 runtime): en 99.1% top-1 / 0.0% false alarms, zh 93.8% / 0.0%. The older sets
-(test .. test14) are retired: their lines were folded into the phrasebank as examples, so they no
+``phrasebank/eval/test16.jsonl`` is the held-out set: written blind, never used for tuning, scored
+once (README, int8 runtime): en 97.4% top-1 / 0.0% false alarms, zh 93.7% / 1.1%. The older sets
+(test .. test15) are retired: their lines were folded into the phrasebank as examples, so they no
 longer measure anything. The issue's targets are top-1 >= 90% and false alarms <= 3% per
 language; the bounds below guard against regressions from the measured figures (about 3 points
 of slack, a handful of lines), not the targets."""
@@ -25,13 +25,13 @@ COACH = [sys.executable, "-m", "coach"]
 
 
 @pytest.mark.parametrize(
-    ("lang", "min_top1", "max_false_alarms"), [("en", 0.95, 0.04), ("zh", 0.9, 0.04)]
+    ("lang", "min_top1", "max_false_alarms"), [("en", 0.94, 0.04), ("zh", 0.9, 0.05)]
 )
 def test_the_held_out_set_stays_near_its_measured_figures(
     matcher, lang: str, min_top1: float, max_false_alarms: float
 ):
     examples = read_set(
-        pb.default_root() / "eval" / "test15.jsonl", set(matcher.phrasebank.categories)
+        pb.default_root() / "eval" / "test16.jsonl", set(matcher.phrasebank.categories)
     )
     decisions = matcher.decide([e.text for e in examples], [e.lang for e in examples])
     report = score(examples, [(d.category, d.score) for d in decisions])

@@ -167,9 +167,9 @@ def check(
 @click.option(
     "--set",
     "which",
-    default="test15",
+    default="test16",
     show_default=True,
-    help="test15 (the freshest blind set), test14 … test (retired: folded into the packs), dev"
+    help="test16 (the freshest blind set), test15 … test (retired: folded into the packs), dev"
     " (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")

@@ -15,11 +15,13 @@ A disclaimer is one of
 unless
 
 - the negated verb is one of pressure ("we won't stop calling", "I'm not joking", "nobody can help
-  you now", "我们不会放过你", "不会让你好过") or of withholding who is calling ("I won't say which
-  agency"), or
+  you now", "我们不会放过你", "不会让你好过"), of reluctance ("I don't wanna worry her", "我不想让
+  老人家操心", "不敢保证") or of withholding who is calling ("I won't say which agency"), or
 - the line also makes a conditional threat or a warning ("if you don't pay…", "unless you…",
-  "don't say I didn't warn you", "不还就…", "再不…", "别说我没提醒你"), or denies a denial
-  ("that doesn't mean we can't…", "不代表我们没办法…"), which asserts the act.
+  "don't say I didn't warn you", "不还就…", "再不…", "别说我没提醒你"), holds back only for now
+  ("I haven't told him anything yet", "下次就不好说了"), claims a legal role by contrast ("I'm not
+  customer service, I handle cases"), or denies a denial ("that doesn't mean
+  we can't…", "不代表我们没办法…"), which asserts the act.
 
 Deliberately word lists, not a model: every veto can be explained to QA in one line, and the lists
 live here, next to the tests that pin them (``tests/test_compliance_negation.py``). An A-not-A
@@ -117,6 +119,9 @@ _EN_CONDITIONAL = re.compile(
     r"|\bnot saying\b[^.?!]{0,60}\bbut\b"
     # a denied denial is an assertion: "that does not mean we can not take you to court"
     r"|\bnot (?:mean|mean that)\b[^.?!]{0,20}\b(?:not|never)\b"
+    # "I don't do customer service, I handle cases": the contrast claims a legal role
+    r"|\bnot\b[^.?!]{0,40}[,;] (?:i|we) (?:only |just )?(?:handle|deal with|work (?:on|with|for)"
+    r"|represent)\b[^.?!]{0,20}\b(?:cases?|legal|court|law|lawsuits?|litigation|judgments?)\b"
     # "I didn't tell him anything yet": restraint for now is a threat for later
     r"|\b(?:not|never) (?:\w+ ){0,2}(?:told|tell|said|say|called|call|contacted|contact"
     r"|mentioned|mention)\b[^.?!]{0,30}\b(?:yet|for now)\b"
