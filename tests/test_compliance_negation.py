@@ -98,6 +98,8 @@ THREATS = [
     "Your mom answers the house phone, right? Next time I won't ask for you.",
     "下回我不打你手机了,直接打到你们单位去问问。",  # not the debtor, someone else instead
     "有的平台不查征信也能放款,你自己琢磨琢磨。",  # other lenders, not the collector's side
+    "我去你们小区业主群里问问,有没有人认识你。",  # an A-not-A question, not 没有人
+    "I haven't spoken to your landlord. Yet.",  # restraint for now, the "yet" on its own
 ]
 
 

@@ -124,7 +124,8 @@ _EN_CONDITIONAL = re.compile(
     r"|represent)\b[^.?!]{0,20}\b(?:cases?|legal|court|law|lawsuits?|litigation|judgments?)\b"
     # "I didn't tell him anything yet": restraint for now is a threat for later
     r"|\b(?:not|never) (?:\w+ ){0,2}(?:told|tell|said|say|called|call|contacted|contact"
-    r"|mentioned|mention)\b[^.?!]{0,30}\b(?:yet|for now)\b"
+    r"|mentioned|mention|reached|reach|talked|talk|spoken|speak|notified|notify|informed|inform)"
+    r"\b[^.?!]{0,30}(?:\b|[.…]+\s*)(?:yet|for now)\b"  # "…your boss. Yet."
 )
 
 _ZH_NEGATED = re.compile(
@@ -172,8 +173,9 @@ _ZH_REASSURE = re.compile(
 )
 
 
-# an A-not-A question (是不是, 会不会, 该不该) asks; it negates nothing: "我是不是该挨个问候一下?"
-_ZH_A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
+# an A-not-A question (是不是, 会不会, 有没有) asks; it negates nothing: "我是不是该挨个问候一下?",
+# "群里有没有人愿意替你说道说道" (not 没有人)
+_ZH_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 
 
 def _en_form(text: str) -> str:
