@@ -167,6 +167,7 @@ def bench_asr(call_file: Path | None, runs: int, fast: bool) -> None:
 @click.pass_obj
 def bench_match(cfg, runs: int, texts: int) -> None:
     """Matching cost per utterance (one at a time, as live) and per utterance in batches."""
+    from coach.clauses import size
     from coach.evaluation import read_set
     from coach.match_cli import load_matcher, phrasebank_root
 
@@ -175,15 +176,25 @@ def bench_match(cfg, runs: int, texts: int) -> None:
     load_s = time.perf_counter() - began
     # Timing only: the held-out sentences are realistic lengths; their labels are not looked at.
     sample = [e.text for e in read_set(phrasebank_root(cfg) / "eval" / "test.jsonl")][:texts]
+    # Long rambling replies cost more: more tokens, and with clause_min_prob set, one embedding
+    # per clause when the whole is turned down. Timed apart, on the long non-excuses of the
+    # long-reply training lines (turned down as a whole, so the clause step runs when enabled).
+    long_set = phrasebank_root(cfg) / "eval" / "long17.jsonl"
+    rambles = [
+        e.text
+        for e in (read_set(long_set) if long_set.exists() else [])
+        if e.label is None
+        and size(e.text, e.lang) >= cfg.matcher.clause_min_size.get(e.lang, 10**6)
+    ][: max(texts // 2, 1)]
     matcher.decide(sample[:4])  # warm-up
     passes = []
     for _ in range(runs):
-        single = []
-        for text in sample:
+        single, long = [], []
+        for text, times in [*((t, single) for t in sample), *((t, long) for t in rambles)]:
             matcher.embedder.forget()
             t = time.perf_counter()
             matcher.decide([text])
-            single.append((time.perf_counter() - t) * 1000)
+            times.append((time.perf_counter() - t) * 1000)
         matcher.embedder.forget()
         t = time.perf_counter()
         for i in range(0, len(sample), 32):
@@ -192,12 +203,16 @@ def bench_match(cfg, runs: int, texts: int) -> None:
         passes.append({"single_ms_p50": round(statistics.median(single), 1),
                        "single_ms_p95": round(float(np.percentile(single, 95)), 1),
                        "batched_ms_per_utterance": round(batched, 1)})  # fmt: skip
+        if long:  # a trainer's own phrasebank folder may have no long17.jsonl
+            passes[-1]["long_ms_p50"] = round(statistics.median(long), 1)
+            passes[-1]["long_ms_p95"] = round(float(np.percentile(long, 95)), 1)
     summary = {
         "benchmark": "match",
         "embedding": cfg.models.embedding,
         "runtime": type(matcher.embedder).__name__,
         "examples": len(matcher.example_texts),
         "utterances_per_pass": len(sample),
+        "long_replies_per_pass": len(rambles),
         "cpu_count": __import__("os").cpu_count(),
         "load_s": round(load_s, 2),
         "median": {k: _median(passes, k) for k in passes[0]},

@@ -180,6 +180,8 @@ def print_decision(matcher: Matcher, decision: Decision) -> None:
     texts = matcher.card_texts(decision)
     click.secho(f"{decision.category}  {texts['title']}", bold=True)
     click.echo(f"  score {decision.score:.2f}, similarity {decision.similarity:.2f}")
+    if decision.clause:
+        click.echo(f"  from:      {decision.clause}")
     click.echo(f"  say:       {texts['rebuttal']}")
     click.echo(f"  then ask:  {texts['follow_up']}")
     if texts["cue_text"]:
@@ -258,9 +260,9 @@ def lint(cfg: Config, no_model: bool, strict: bool) -> None:
 @click.option(
     "--set",
     "which",
-    default="test16",
+    default="test17",
     show_default=True,
-    help="test16 (the held-out set, scored once), test15 … test (retired: folded into the"
+    help="test17 (the held-out set, scored once), test16 … test (retired: folded into the"
     " phrasebank), dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")

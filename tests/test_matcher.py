@@ -1,11 +1,11 @@
 """The real matcher (EmbeddingGemma + the shipped phrasebank) on real text.
 
-``phrasebank/eval/test16.jsonl`` is the held-out set: written blind, never used for tuning, scored
-once (README, int8 runtime): en 97.4% top-1 / 0.0% false alarms, zh 93.7% / 1.1%. The older sets
-(test .. test15) are retired: their lines were folded into the phrasebank as examples, so they no
-longer measure anything. The issue's targets are top-1 >= 90% and false alarms <= 3% per
-language; the bounds below guard against regressions from the measured figures (about 3 points
-of slack, a handful of lines), not the targets."""
+``phrasebank/eval/test17.jsonl`` is the held-out set: written blind, never used for tuning, scored
+once (README, int8 runtime): en 95.6% top-1 / 0.0% false alarms, zh 88.7% / 0.9% (a third of it
+long rambling replies). The older sets (test .. test16) are retired: their lines were folded into
+the phrasebank as examples, so they no longer measure anything. The issue's targets are top-1
+>= 90% and false alarms <= 3% per language; the bounds below guard against regressions from the
+measured figures (about 3 points of slack, a handful of lines), not the targets."""
 
 from __future__ import annotations
 
@@ -25,13 +25,13 @@ COACH = [sys.executable, "-m", "coach"]
 
 
 @pytest.mark.parametrize(
-    ("lang", "min_top1", "max_false_alarms"), [("en", 0.94, 0.04), ("zh", 0.9, 0.05)]
+    ("lang", "min_top1", "max_false_alarms"), [("en", 0.92, 0.04), ("zh", 0.85, 0.05)]
 )
 def test_the_held_out_set_stays_near_its_measured_figures(
     matcher, lang: str, min_top1: float, max_false_alarms: float
 ):
     examples = read_set(
-        pb.default_root() / "eval" / "test16.jsonl", set(matcher.phrasebank.categories)
+        pb.default_root() / "eval" / "test17.jsonl", set(matcher.phrasebank.categories)
     )
     decisions = matcher.decide([e.text for e in examples], [e.lang for e in examples])
     report = score(examples, [(d.category, d.score) for d in decisions])
@@ -121,3 +121,41 @@ def test_the_embedder_remembers_recent_texts_without_mixing_them_up(matcher):
     assert vecs.shape[0] == 101 and np.allclose(vecs[3], vecs[100])
     again = embedder.encode(["line 99", "line 3"])  # one remembered, one not: same vectors
     assert np.allclose(again[0], vecs[99], atol=1e-5) and np.allclose(again[1], vecs[3], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        (
+            "Hey, yeah, hi, sorry I'm in the car with the kids, it's a zoo in here. Look, honestly,"
+            " the plant shut down our whole line in September and I've been out of work since, so"
+            " what can we do here?",
+            "job_loss",
+        ),
+        (
+            "哎你好你好,我这边信号不太好,我在我妈老家这边,她上周摔了一跤住院了,我请假过来照顾她,"
+            "这个事情等我回去再说行不行。",
+            "illness_or_misfortune",
+        ),
+        # the excuse is resolved after the "but": no clause before it may speak
+        (
+            "I got laid off last year and it was rough for a while, but I'm working again now,"
+            " so what's the total today?",
+            None,
+        ),  # fmt: skip
+        ("我去年失业过一段时间,那阵子挺难的,不过现在已经上班了,你把总数跟我说一下吧。", None),
+    ],
+)
+def test_a_long_reply_can_be_read_clause_by_clause(matcher, text, category):
+    import copy
+    from dataclasses import replace
+
+    from coach.matcher import clean
+
+    by_clause = copy.copy(matcher)
+    by_clause.cfg = replace(matcher.cfg, clause_min_prob=0.95)
+    [d] = by_clause.decide([text])
+    assert d.category == category, d
+    if category:
+        assert d.reason == "matched a clause" and d.clause and d.to_dict()["clause"] == d.clause
+        assert d.text == clean(text)  # the card is for the whole reply
