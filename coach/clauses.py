@@ -7,10 +7,12 @@ from every short example. The matcher may read such a reply clause by clause
 
 - the reply is cut at punctuation (a recogniser's commas and full stops); an unpunctuated
   transcript is cut into short windows instead;
-- the pieces are read alone and in adjacent pairs (an excuse often spans two: "我上个月失业了,
-  现在还没找到工作");
-- only what follows the last contrast ("but", "不过", "现在") is read: "I lost my job last year, but
-  I'm working again now" has resolved its excuse, and the clause before the "but" must not speak.
+- the pieces are read alone and in adjacent pairs (an excuse often spans two: "我上个月被裁了,
+  一直没找到工作");
+- only what follows the last contrast ("but", "不过", "now", "现在") is read: "I lost my job last
+  year, but I'm working again" has resolved its excuse, and the clause before the "but" must not
+  speak. "now / 现在" is blunt (it also cuts "I lost my job, now I can't find work" short), kept
+  because a resolved excuse so often turns on it ("我去年失业过,现在已经上班了").
 """
 
 from __future__ import annotations

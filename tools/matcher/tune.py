@@ -1,17 +1,17 @@
 """Tune the matcher's decision thresholds on data that no reported figure comes from.
 
 The tuning pool is ``eval/dev.jsonl`` plus the retired held-out sets that
-``tools/matcher/fold_retired.py`` folded into the phrasebank. A retired set's lines are training
-examples now, so each one is scored by a head trained *without* its lines (leave one set out);
-dev, never trained on, is scored by the head trained on everything. The held-out set of the day
-(the newest ``eval/test*.jsonl`` not folded in) is never read here.
+``tools/matcher/fold_retired.py`` folded into the phrasebank (and ``long17``, training lines of
+long replies folded the same way, so the pool holds long replies in a real call's share). A retired
+set's lines are training examples now, so each one is scored by a head trained *without* its lines
+(leave one set out); dev, never trained on, is scored by the head trained on everything. The
+held-out set of the day (the newest ``eval/test*.jsonl`` not folded in) is never read here.
 
 For each regularisation strength C of the head and each share of the neighbour vote
-(``MatcherConfig.neighbour_weight``), every (min_prob, min_similarity, sure_prob,
-clause_min_prob) is scored on
-the pool; the pick maximises the worse language's top-1 on excuses while keeping false alarms on
-non-excuses at or below --max-fa in both languages (set below the 3% target, to leave room for
-sets we have not seen). Prints JSON; copy the winner into MatcherConfig's defaults.
+(``MatcherConfig.neighbour_weight``), every (min_prob, min_similarity, sure_prob, clause_min_prob)
+is scored on the pool; the pick maximises the worse language's top-1 on excuses while keeping false
+alarms on non-excuses at or below --max-fa in both languages (set below the 3% target, to leave
+room for sets we have not seen). Prints JSON; copy the winner into MatcherConfig's defaults.
 
 A pool line that an example of its fold's training data nearly repeats (cosine >= --max-cosine,
 or the same text after normalising) is left out of the scores, as
