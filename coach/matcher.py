@@ -50,18 +50,18 @@ class MatcherConfig:
     # a long reply is read whole: at 64 tokens (prompt included) a 45-word reply lost its end,
     # where the excuse often sits; one text per run, so short texts pay nothing for it
     max_tokens: int = 128
-    # Tuned with tools/matcher/tune.py (int8 ONNX runtime, 128 tokens, 2026-11-24, fifth
-    # session) on dev.jsonl plus the retired held-out sets folded into the phrasebank (test…test16)
-    # and the long-reply training lines (long17), each scored by a head trained without its own
-    # lines and without the pool lines an example nearly repeats (as a blind set is cleaned): the
-    # best worse-language top-1 with false alarms <= 1.5% per language on that pool (zh 95.1% /
-    # 1.5%, en 97.4% / 1.1%; blind sets have run about half a point above the pool); ties go to
-    # fewer false alarms, stricter thresholds. C was gridded 32…256; the optimum is flat (64 and
-    # 256 won earlier rounds). A card needs a likely excuse with a real example of it close by.
-    regularisation: float = 128.0  # the head's C (inverse L2 strength)
+    # Tuned with tools/matcher/tune.py (int8 ONNX runtime, 128 tokens, 2026-11-24, sixth
+    # session) on dev.jsonl plus the retired held-out sets folded into the phrasebank (test…test17)
+    # and the long-reply training lines (long17, long18), each scored by a head trained without
+    # its own lines and without the pool lines an example nearly repeats (as a blind set is
+    # cleaned): the best worse-language top-1 with false alarms <= 1.5% per language on that pool
+    # (zh 94.7% / 1.35%, en 96.9% / 1.5%); ties go to fewer false alarms, stricter thresholds. C
+    # was gridded 32…256; the optimum is flat (32, 64, 128 and 256 have each won a round). A card
+    # needs a likely excuse with a real example of it close by.
+    regularisation: float = 32.0  # the head's C (inverse L2 strength)
     min_prob: float = 0.5
-    min_similarity: float = 0.6
-    sure_prob: float = 1.0  # a head this sure needs no example nearby (1.0: always needs one)
+    min_similarity: float = 0.7
+    sure_prob: float = 0.8  # a head this sure needs no example nearby (1.0: always needs one)
     # The share of the decision given to the nearest examples' vote (0: the head alone). A linear
     # head can outvote clear neighbours: "我正开着车呢,前面就是收费站" sits among too_busy examples
     # but next to many "I'm driving, but go ahead" non-excuses in the head's view.
@@ -69,8 +69,11 @@ class MatcherConfig:
     neighbours: int = 10  # how many nearest examples vote
     neighbour_temperature: float = 0.05  # softmax temperature over their cosines
     # Clause by clause for long replies (at least this many zh characters / en words) that the
-    # whole-reply decision turned down; None: never.
-    clause_min_prob: float | None = None
+    # whole-reply decision turned down; None: never. On since the pool holds 1,561 replies that
+    # long (sixth session): at 0.95 the long18 lines gain 9 points top-1 zh / 8 en and the pool's
+    # false alarms stay under the cap; the price is one embedding per clause (README, "Matching
+    # cost").
+    clause_min_prob: float | None = 0.95
     clause_min_size: dict[str, int] = field(default_factory=lambda: {"zh": 25, "en": 15})
     stage: str | None = None  # account stage M0..M3 for stage-specific rebuttals
     partial_min_chars: int = 4  # stable partial text shorter than this is not matched

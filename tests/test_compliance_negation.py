@@ -41,9 +41,11 @@ DISCLAIMERS = [
     "不用去拿信用卡套现还这个,咱们可以分期。",
     "no ones going to put you in jail over a phone bill",  # asr "no one's"
     "We're not a law firm, we're a collection agency working for the lender.",
+    "千万别为了还我们的钱去套现,先按您能承受的金额来。",  # a purpose between warning and act
 ]
 
 THREATS = [
+    "千万别为了面子不去借,赶紧找你哥借点还上。",  # "don't NOT borrow": a push
     "We won't stop calling until this is paid.",
     "I'm not joking, the sheriff will be at your door.",
     "If you don't pay today we'll tell your boss.",
@@ -90,6 +92,7 @@ THREATS = [
     "I'm not saying you're a deadbeat, but you're doing a great impression of one.",
     "Maybe if you were a little smarter with money, we wouldn't be having this conversation, hmm?",
     "consider this your official court notice over the phone their is no need to wait for the mail",
+    "You'll be served by our department directly. There's no need to wait for the court.",
     "I have your sister's number right here, but I'm hoping I won't need to use it for this.",
     "I'm not really hearing a reason you can't pay today.",
     "This is a federal office, I can't tell you which one on an open line.",

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ROOT, SAMPLE, SAMPLE_REF
 from tests.scoring import assign, error_report, load_reference
-from tests.test_replay import MAX_CER_ZH, MAX_WER_EN
+from tests.test_replay import MAX_LIVE_CER_ZH, MAX_WER_EN
 
 pytestmark = pytest.mark.live
 
@@ -123,9 +123,10 @@ def test_live_capture_from_a_monitor_source(pulse, tmp_path, whisper_path):
     assert stray == []
     for s in scores:
         assert len(s.finals) == 1, (s.turn["text"], [u["text"] for u in s.finals])
+        assert s.finals[0]["lang"] == s.turn["lang"], (s.turn["text"], s.finals[0])
     cer, wer, report = error_report(scores)
     print(json.dumps(report, ensure_ascii=False, indent=1))
-    assert cer <= MAX_CER_ZH and wer <= MAX_WER_EN, report
+    assert cer <= MAX_LIVE_CER_ZH and wer <= MAX_WER_EN, report
     assert any(e["type"] == "partial" for e in events)
     lost = [e for e in events if e["type"] == "status" and e["state"] == "lost"]
     assert lost == []

@@ -12,10 +12,17 @@ from tests.test_cli import coach
 
 pytestmark = pytest.mark.models
 
-# Bounds measured on this call (README, "Tests"), with headroom for run-to-run jitter:
-# whisper-base int8 greedy gave CER(zh) 0.10-0.14 and WER(en) ~0.02 over replays and live runs.
+# Bounds measured on this call (README, "Tests"). A replay hands Whisper the same samples every
+# time: whisper-base int8 greedy gives CER(zh) 0.138 and WER(en) 0.016 on this CPU, run after run.
 MAX_CER_ZH = 0.15
 MAX_WER_EN = 0.15
+# Live capture never gives the same samples twice (the sound server's resampling, where capture
+# starts in a VAD frame), and greedy decoding of short TTS turns flips characters on that:
+# tools/asr/cer_spread.py replayed the call and 16 such variations, CER(zh) 0.09-0.21 (median
+# 0.15), WER(en) 0.02-0.10 (bench/results/asr-cer-spread-2026-11-24.json); live runs gave
+# 0.133-0.17. The live bound sits above that spread; breakage that a loose CER could hide (a turn
+# split or merged, a turn in the wrong language) has assertions of its own.
+MAX_LIVE_CER_ZH = 0.25
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,9 @@ _EN_ADVICE = re.compile(
     # "there's no need to wait for the mail" hurries the debtor; it rules nothing out
     r"|\bno need (?:to|for)\b(?! wait)"
     # "there's no reason this can't be paid today" is a double negative: it asserts the act
-    r"|\bthere(?: i|')s no (?:need|reason)\b(?!(?: \w+){0,4} (?:can|could|should|would|will) not\b)"
+    # (and "there's no need to wait for the court" hurries too)
+    r"|\bthere(?: i|')s no (?:need|reason)\b(?! to wait)"
+    r"(?!(?: \w+){0,4} (?:can|could|should|would|will) not\b)"
     r"|\byou should not\b"
     # "please don't be alarmed when he comes by" announces the act
     r"|\bplease do not\b(?! hang| interrupt| be (?:alarmed|surprised|scared|shocked|startled))"
@@ -145,6 +147,8 @@ _ZH_ADVICE = re.compile(
     # "根本不需要什么判决" brags that no court is needed; it advises nothing
     r"|别担心|不必|不需要(?!什么|任何|判决|法院|批准|你的?同意)|没必要|用不着|不建议|不推荐"
     r"|只会越滚越|越借越多|请您?不要|请您?别|千万(?:不要|别)(?:去)?(?:借|套现|这么做|这样做)"
+    # 千万别为了还我们的钱去套现: a purpose may sit between the warning and the act
+    r"|千万(?:不要|别)为了[^,。,!?不没]{0,10}(?:去)?(?:借|套现|贷)"
 )
 _ZH_PRESSURE = re.compile(
     r"^(?:会|能|可以|敢)?(?:放过|饶|客气|善罢甘休|罢休|手软|留情|让你好|好过|好受|停|管|在乎|怕"
