@@ -14,6 +14,10 @@ high for almost any sentence, so the decision is open-set by design:
    head is sure (``sure_prob``): a long, rambling reply is never very near a short example;
 4. a long reply that fails 1–3 as a whole is read clause by clause (``coach/clauses.py``), and a
    clause that passes them with a probability of at least ``clause_min_prob`` gives the card.
+5. a reply of any length that passes 2 but fails 3 (a likely excuse, but far from every example
+   of it) is near enough when one of its clauses is (``clause_near``): "I don't remember the
+   number. Look, I will pay 500 on Friday." is a likely promise whose whole sits far from the
+   short promises the trainers wrote, while its last sentence sits close to them.
 
 The thresholds are tuned by ``tools/matcher/tune.py`` on ``phrasebank/eval/dev.jsonl`` and the
 retired held-out sets; the newest ``phrasebank/eval/test*.jsonl`` is held out for reporting.
@@ -75,6 +79,9 @@ class MatcherConfig:
     # cost").
     clause_min_prob: float | None = 0.95
     clause_min_size: dict[str, int] = field(default_factory=lambda: {"zh": 25, "en": 15})
+    # Step 5: the category and its probability stay the whole reply's; only the nearness to an
+    # example may come from a clause (after the last contrast marker, as in step 4).
+    clause_near: bool = True
     stage: str | None = None  # account stage M0..M3 for stage-specific rebuttals
     partial_min_chars: int = 4  # stable partial text shorter than this is not matched
     # a rejected utterance whose best excuse still scores this much is flagged for QA (Unmatched)
@@ -91,7 +98,8 @@ class Decision:
     score: float  # the probability of ``category`` (of the best excuse when None): head + vote
     best: str | None  # the best excuse category even when rejected, for QA and tuning
     similarity: float  # cosine to the nearest example of ``best``
-    reason: str  # matched / matched a clause / neutral / low score / far from examples / no words
+    reason: str  # matched / matched a clause / near by a clause / neutral / low score / far from
+    # examples / no words
     clause: str | None = None  # the clause of a long reply that matched, for QA
 
     def to_dict(self) -> dict:
@@ -224,7 +232,33 @@ class Matcher:
             for i, vec in zip(scored, vecs, strict=True):
                 out[i] = self._decide_one(cleaned[i], langs[i] or detect_lang(cleaned[i]), vec)
         decided = [d for d in out if d is not None]
+        if self.cfg.clause_near:
+            decided = self._near_by_clause(decided)
         return self._by_clause(decided) if self.cfg.clause_min_prob is not None else decided
+
+    def _near_by_clause(self, decisions: list[Decision]) -> list[Decision]:
+        """Step 5 of the module docstring."""
+        asked = {
+            i: clauses(d.text, d.lang)
+            for i, d in enumerate(decisions)
+            if d.reason == "far from examples"
+        }
+        todo = list(dict.fromkeys(c for cs in asked.values() for c in cs))
+        if not todo:
+            return decisions
+        vectors = dict(zip(todo, self.embedder.encode(todo), strict=True))
+        out = list(decisions)
+        for i, texts in asked.items():
+            d = decisions[i]
+            own = self.example_labels == d.best
+            near = [(float((self.example_vectors[own] @ vectors[c]).max()), c) for c in texts]
+            similarity, clause = max(near, default=(0.0, ""))
+            if similarity >= self.cfg.min_similarity:
+                out[i] = replace(
+                    d, category=d.best, similarity=similarity, reason="near by a clause",
+                    clause=clause,
+                )  # fmt: skip
+        return out
 
     def _by_clause(self, decisions: list[Decision]) -> list[Decision]:
         """Step 4 of the module docstring, for the long replies turned down as a whole."""

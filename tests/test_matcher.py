@@ -157,5 +157,24 @@ def test_a_long_reply_can_be_read_clause_by_clause(matcher, text, category):
     [d] = by_clause.decide([text])
     assert d.category == category, d
     if category:
-        assert d.reason == "matched a clause" and d.clause and d.to_dict()["clause"] == d.clause
+        # step 5 (nearness by a clause) may answer before step 4 (a card from a clause)
+        assert d.reason in ("matched a clause", "near by a clause"), d
+        assert d.clause and d.to_dict()["clause"] == d.clause
         assert d.text == clean(text)  # the card is for the whole reply
+
+
+def test_a_likely_excuse_far_from_examples_may_be_near_by_a_clause(matcher):
+    """Step 5: the whole reply keeps its category and score; only the nearness comes from a
+    clause (the sample call's promise, two sentences, sits far from the short examples)."""
+    import copy
+    from dataclasses import replace
+
+    text = "I don't remember the number. Look, I will pay 500 on Friday."
+    whole_only = copy.copy(matcher)
+    whole_only.cfg = replace(matcher.cfg, clause_near=False)
+    [far] = whole_only.decide([text], ["en"])
+    assert far.category is None and far.reason == "far from examples", far
+    [near] = matcher.decide([text], ["en"])
+    assert near.reason == "near by a clause" and near.category == far.best, near
+    assert near.score == far.score and near.clause and near.clause in text
+    assert near.similarity >= matcher.cfg.min_similarity > far.similarity
