@@ -98,9 +98,10 @@ class Decision:
     score: float  # the probability of ``category`` (of the best excuse when None): head + vote
     best: str | None  # the best excuse category even when rejected, for QA and tuning
     similarity: float  # cosine to the nearest example of ``best``
-    reason: str  # matched / matched a clause / near by a clause / neutral / low score / far from
-    # examples / no words
-    clause: str | None = None  # the clause of a long reply that matched, for QA
+    # matched / matched a clause / near by a clause / neutral / low score / far from examples /
+    # no words
+    reason: str
+    clause: str | None = None  # the clause that gave the card or its nearness (steps 4, 5), for QA
 
     def to_dict(self) -> dict:
         out = {
@@ -236,6 +237,12 @@ class Matcher:
             decided = self._near_by_clause(decided)
         return self._by_clause(decided) if self.cfg.clause_min_prob is not None else decided
 
+    def _clause_vectors(self, asked: dict[int, list[str]]) -> dict[str, np.ndarray]:
+        """One vector per distinct clause, in one call; a growing partial's earlier clauses come
+        from the embedder's recent texts."""
+        todo = list(dict.fromkeys(c for cs in asked.values() for c in cs))
+        return dict(zip(todo, self.embedder.encode(todo), strict=True)) if todo else {}
+
     def _near_by_clause(self, decisions: list[Decision]) -> list[Decision]:
         """Step 5 of the module docstring."""
         asked = {
@@ -243,10 +250,7 @@ class Matcher:
             for i, d in enumerate(decisions)
             if d.reason == "far from examples"
         }
-        todo = list(dict.fromkeys(c for cs in asked.values() for c in cs))
-        if not todo:
-            return decisions
-        vectors = dict(zip(todo, self.embedder.encode(todo), strict=True))
+        vectors = self._clause_vectors(asked)
         out = list(decisions)
         for i, texts in asked.items():
             d = decisions[i]
@@ -269,9 +273,7 @@ class Matcher:
             if d.category is None and d.reason != "no words"
             and size(d.text, d.lang) >= cfg.clause_min_size.get(d.lang, 10**6)
         }  # fmt: skip
-        # one batch; a growing partial's earlier clauses come from the embedder's recent texts
-        todo = list(dict.fromkeys(c for cs in asked.values() for c in cs))
-        vectors = dict(zip(todo, self.embedder.encode(todo), strict=True))
+        vectors = self._clause_vectors(asked)
         out = list(decisions)
         for i, texts in asked.items():
             whole = decisions[i]
