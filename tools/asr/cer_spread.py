@@ -10,6 +10,10 @@ stores it as 16-bit PCM and replays it through the real pipeline (VAD, pieces, p
 scoring the finals as the tests do. Prints JSON: per-trial figures and their quantiles.
 
     .venv/bin/python tools/asr/cer_spread.py [--trials 12] [--seed 1]
+        [--call bench/data/dev_call.flac] [--config beam5.yaml]
+
+--call takes any call with a reference YAML of the same stem beside it (the format of
+coach/data/sample_call.yaml). Decide ASR settings on bench/data/dev_call.flac, which no test scores.
 """
 
 from __future__ import annotations
@@ -62,16 +66,24 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=12)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--call", type=Path, default=Path(SAMPLE), help="audio; reference: same stem .yaml"
+    )
+    ap.add_argument(
+        "--config", type=Path, default=None, help="coach config file (e.g. asr.beam_size)"
+    )
     args = ap.parse_args()
-    cfg = config_mod.load(None)
+    cfg = config_mod.load(args.config)
     transcriber = load_transcriber(cfg)
-    ref = load_reference(SAMPLE_REF)
-    audio, rate = sf.read(SAMPLE, dtype="float32", always_2d=True)
+    ref = load_reference(
+        Path(SAMPLE_REF) if args.call == Path(SAMPLE) else args.call.with_suffix(".yaml")
+    )
+    audio, rate = sf.read(args.call, dtype="float32", always_2d=True)
     rng = random.Random(args.seed)
     trials = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(args.trials + 1):  # trial 0: the file as it is
-            path = Path(SAMPLE) if k == 0 else perturbed(audio, rate, rng, Path(tmp), k)
+            path = args.call if k == 0 else perturbed(audio, rate, rng, Path(tmp), k)
             finals = Finals()
             call = Call(transcriber, sinks=[finals], vad=cfg.vad, streaming=cfg.streaming)
             call.run(FileSource(path, stereo=tuple(cfg.audio.stereo)), lockstep=True)
@@ -95,6 +107,8 @@ def main() -> None:
     summary = {
         "trials": len(trials),
         "seed": args.seed,
+        "call": args.call.name,
+        "asr": {"model": cfg.models.asr, "beam_size": cfg.asr.beam_size},
         "cer_zh": {q: round(float(np.quantile(cers, v)), 4)
                    for q, v in (("min", 0), ("p50", 0.5), ("p90", 0.9), ("max", 1))},
         "wer_en": {q: round(float(np.quantile(wers, v)), 4)

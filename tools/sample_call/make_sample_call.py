@@ -63,9 +63,22 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-SCRIPT = HERE / "script.yaml"
-OUT_AUDIO = ROOT / "coach" / "data" / "sample_call.flac"
-OUT_REF = ROOT / "coach" / "data" / "sample_call.yaml"
+# (script, audio out, reference out): the bundled sample call, and the development call that only
+# ASR-setting decisions use (--dev; no test scores it, so choosing a setting on it is not tuning on
+# the tests' audio).
+CALLS = {
+    "sample": (
+        HERE / "script.yaml",
+        ROOT / "coach" / "data" / "sample_call.flac",
+        ROOT / "coach" / "data" / "sample_call.yaml",
+    ),
+    "dev": (
+        HERE / "dev_script.yaml",
+        ROOT / "bench" / "data" / "dev_call.flac",
+        ROOT / "bench" / "data" / "dev_call.yaml",
+    ),
+}
+SCRIPT, OUT_AUDIO, OUT_REF = CALLS["sample"]
 
 SR = 22050
 LEAD_IN = 0.8
@@ -516,7 +529,7 @@ def build(seed: int, pinyin_only: bool) -> None:
         "turns": ref_turns,
     }
     header = (
-        "# Reference for sample_call.flac (generated: do not edit by hand; regenerate with\n"
+        f"# Reference for {OUT_AUDIO.name} (generated: do not edit by hand; regenerate with\n"
         "# tools/sample_call/make_sample_call.py). `text` is what is spoken (the ASR reference);\n"
         "# `tts_text` is what was fed to the TTS where a homophone fixes a misread polyphone.\n"
         "# start/end: seconds where the turn's speech starts/stops in the file (its channel).\n"
@@ -611,7 +624,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7, help="seed for the gaps and the noise floor")
     ap.add_argument("--pinyin", action="store_true", help="only print the Mandarin pinyin per turn")
     ap.add_argument("--check", action="store_true", help="only verify the committed files")
+    ap.add_argument("--dev", action="store_true", help="the development call, not the sample call")
     a = ap.parse_args()
+    global SCRIPT, OUT_AUDIO, OUT_REF
+    SCRIPT, OUT_AUDIO, OUT_REF = CALLS["dev" if a.dev else "sample"]
     if a.worker:
         jobs = json.loads(Path(a.args[0]).read_text("utf-8"))
         (worker_zh if a.worker == "zh" else worker_en)(jobs, Path(a.args[1]))
