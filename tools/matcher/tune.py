@@ -1,12 +1,12 @@
 """Tune the matcher's decision thresholds on data that no reported figure comes from.
 
 The tuning pool is ``eval/dev.jsonl`` plus the retired held-out sets that
-``tools/matcher/fold_retired.py`` folded into the phrasebank (and ``long17`` and ``long18``,
-training lines of long replies folded the same way, so the pool holds long replies in a real
-call's share). A retired set's lines are training examples now, so each one is scored by a head
-trained *without* its lines (leave one set out); dev, never trained on, is scored by the head
-trained on everything. The held-out set of the day (the newest ``eval/test*.jsonl`` not folded
-in) is never read here.
+``tools/matcher/fold_retired.py`` folded into the phrasebank (and ``long17``, ``long18`` and
+``lines19``, training lines folded the same way: long replies, so the pool holds them in a real
+call's share, and lines of the kinds a blind set got wrong). A retired set's lines are training
+examples now, so each one is scored by a head trained *without* its lines (leave one set out);
+dev, never trained on, is scored by the head trained on everything. The held-out set of the day
+(the newest ``eval/test*.jsonl`` not folded in) is never read here.
 
 For each regularisation strength C of the head and each share of the neighbour vote
 (``MatcherConfig.neighbour_weight``), every (min_prob, min_similarity, sure_prob, clause_min_prob)
@@ -58,8 +58,10 @@ RETIRED = [
     "test15",
     "test16",
     "test17",
+    "test18",
     "long17",  # training lines, long replies: scored leave-one-out like a retired set
     "long18",
+    "lines19",  # training lines of the kinds test18 got wrong, scored the same way
 ]
 CLAUSE_MIN_PROB = [None, 0.8, 0.9, 0.95]
 
