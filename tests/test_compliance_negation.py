@@ -10,6 +10,7 @@ DISCLAIMERS = [
     "i would never call your mother about this account",
     "Nobody from our office is going to show up at your house.",
     "no one is gonna arrest you over a credit card bill",
+    "No one's ever going to arrest you over this.",
     "We're not a law firm and we are not the police.",
     "I'm with the collections team, not an attorney.",
     "You don't need to borrow money from anyone to pay this.",
@@ -45,6 +46,10 @@ DISCLAIMERS = [
 ]
 
 THREATS = [
+    "your a useless bum you know that nobody ever raised you right",  # "ever" is no modal
+    "We'll be coming by tonight, and we won't be alone.",  # company announced
+    "People say nobody can sue on a debt that old. Our attorneys disagree.",  # someone else's claim
+    "Nobody can take you to court on something this old, sure, but a judge may see it otherwise.",
     "千万别为了面子不去借,赶紧找你哥借点还上。",  # "don't NOT borrow": a push
     "We won't stop calling until this is paid.",
     "I'm not joking, the sheriff will be at your door.",

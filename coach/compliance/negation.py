@@ -61,10 +61,12 @@ _EN_NEGATED = re.compile(
     r"(?P<verb>(?:\w+\s*){1,3})"
 )
 # "no one (from our office) is going to / will / can …": a modal is required, since "you'd better
-# hope nobody runs into you" is a threat
+# hope nobody runs into you" is a threat; "ever" counts only before one ("no one's ever going to";
+# "nobody ever raised you right" is an insult about the past)
 _EN_NO_ONE = re.compile(
     r"\bno one(?:'s|'ll)?(?: (?:from|at|in) (?:our|this|the) \w+)?\s+"
-    r"(?:'s|'ll|is|will|would|can|could|should|shall|may|might|must|ever)\s+"
+    r"(?:'s|'ll|is|will|would|can|could|should|shall|may|might|must"
+    r"|ever(?= (?:going|be|been|will|would|can|could)\b))\s+"
     rf"{_EN_AUX}(?P<verb>(?:\w+\s*){{1,3}})"
 )
 _EN_ADVICE = re.compile(
@@ -109,6 +111,8 @@ _EN_PRESSURE = re.compile(
     r"|get (?:too |so )?comfortable|relax|sleep"
     # "next time I might not be so vague with him": less restraint, not none
     r"|be (?:so|as|this|that)\b"
+    # "we'll be stopping by, and we won't be alone": company announced, not denied
+    r"|(?:be|come) alone\b|be by (?:myself|ourselves)\b"
     # withholding who is calling is no disclaimer: "I can't say which agency" (impersonation)
     r"|(?:say|tell you|disclose|reveal) (?:which|who|where|what))"
 )
@@ -128,6 +132,12 @@ _EN_CONDITIONAL = re.compile(
     r"|\b(?:not|never) (?:\w+ ){0,2}(?:told|tell|said|say|called|call|contacted|contact"
     r"|mentioned|mention|reached|reach|talked|talk|spoken|speak|notified|notify|informed|inform)"
     r"\b[^.?!]{0,30}(?:\b|[.…]+\s*)(?:yet|for now)\b"  # "…your boss. Yet."
+    # a concession that turns: "nobody can sue on it anymore, sure, but don't be surprised…"
+    r"|\b(?:sure|true|granted|technically|fine|okay),? but\b"
+    # someone else's claim, not the collector's word: "they say once the limitation period is up
+    # nobody can touch you. Our legal team doesn't see it that way"
+    r"|\b(?:they|people|folks|everyone|some people|your lawyer) (?:say|says|think|thinks|tell you"
+    r"|told you|may tell you|might tell you)\b[^.?!]{0,80}\b(?:no one|not|never)\b"
 )
 
 _ZH_NEGATED = re.compile(
