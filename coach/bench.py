@@ -159,6 +159,33 @@ def bench_asr(call_file: Path | None, runs: int, fast: bool) -> None:
     click.echo(json.dumps(summary, indent=2))
 
 
+def _after_partials(matcher, texts: list[str]) -> tuple[list[float], list[float]]:
+    """Long replies as a live call matches them (``coach.cards``): the stable text of each partial
+    (every ~0.5 s: about 3 characters / 2 words more each time; a prefix of the final, as the
+    stability rule makes it), then the final. Returns the ms per partial and per final; the
+    final's clauses mostly come from the embedder's recent texts."""
+    from coach.matcher import detect_lang
+
+    per_partial, per_final = [], []
+    for text in texts:
+        lang = detect_lang(text)
+        if lang == "zh":
+            prefixes = [text[:n] for n in range(3, len(text), 3)]
+        else:
+            words = text.split()
+            prefixes = [" ".join(words[:n]) for n in range(2, len(words), 2)]
+        matcher.embedder.forget()
+        for prefix in prefixes:
+            if len(prefix) >= matcher.cfg.partial_min_chars:
+                t = time.perf_counter()
+                matcher.decide([prefix], [lang])
+                per_partial.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        matcher.decide([text], [lang])
+        per_final.append((time.perf_counter() - t) * 1000)
+    return per_partial, per_final
+
+
 @bench.command("match")
 @click.option(
     "--runs", default=3, show_default=True, help="Passes over the texts; medians reported."
@@ -195,6 +222,7 @@ def bench_match(cfg, runs: int, texts: int) -> None:
             t = time.perf_counter()
             matcher.decide([text])
             times.append((time.perf_counter() - t) * 1000)
+        partial, final = _after_partials(matcher, rambles)
         matcher.embedder.forget()
         t = time.perf_counter()
         for i in range(0, len(sample), 32):
@@ -204,8 +232,9 @@ def bench_match(cfg, runs: int, texts: int) -> None:
                        "single_ms_p95": round(float(np.percentile(single, 95)), 1),
                        "batched_ms_per_utterance": round(batched, 1)})  # fmt: skip
         if long:  # a trainer's own phrasebank folder may have no long17.jsonl
-            passes[-1]["long_ms_p50"] = round(statistics.median(long), 1)
-            passes[-1]["long_ms_p95"] = round(float(np.percentile(long, 95)), 1)
+            for key, times in (("long", long), ("long_partial", partial), ("long_final", final)):
+                passes[-1][f"{key}_ms_p50"] = round(statistics.median(times), 1)
+                passes[-1][f"{key}_ms_p95"] = round(float(np.percentile(times, 95)), 1)
     summary = {
         "benchmark": "match",
         "embedding": cfg.models.embedding,

@@ -45,6 +45,8 @@ class Embedder(ABC):
         # In a call the matcher and the compliance guard embed the same utterance one after the
         # other: remember the last few texts so the second one costs nothing.
         found = {t: self._recent[t] for t in texts if t in self._recent}
+        for text in found:  # least recently used goes first: a long reply's partials keep
+            self._recent.move_to_end(text)  # touching its early clauses, which must stay
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             found.update(zip(missing, self._encode(missing), strict=True))

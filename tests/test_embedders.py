@@ -132,3 +132,28 @@ def test_a_text_gets_the_same_vector_alone_or_among_others(embedder) -> None:
     embedder.forget()
     alone = np.stack([embedder.encode([s])[0] for s in SENTENCES])
     assert np.allclose(together, alone, atol=1e-6)
+
+
+def test_the_memo_keeps_the_texts_used_last() -> None:
+    """A long reply's partials touch its early clauses again and again; those must outlive the
+    texts seen once (least recently used goes first)."""
+    from coach.embedders import RECENT, Embedder
+
+    class Counting(Embedder):
+        dim = 2
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoded: list[str] = []
+
+        def _encode(self, texts: list[str]) -> np.ndarray:
+            self.encoded += texts
+            return np.ones((len(texts), 2), np.float32)
+
+    embedder = Counting()
+    embedder.encode(["first clause"])
+    for i in range(RECENT):  # one new text per partial, the early clause touched each time
+        embedder.encode(["first clause", f"partial {i}"])
+    embedder.encode(["first clause", "partial 0"])
+    assert embedder.encoded.count("first clause") == 1
+    assert embedder.encoded.count("partial 0") == 2  # seen once, then pushed out
