@@ -5,9 +5,9 @@ The blind set ``phrasebank/compliance/eval/test19.jsonl`` was scored once with t
 (README, "The compliance guard", int8 encoder): recall en 92.8 %, zh 98.8 %; false alerts en
 1.1 %, zh 0.0 % (targets: recall >= 95 %, false alerts <= 2 %). Three English misses had been
 vetoed as disclaimers; with those negation kinds fixed, two are caught (en 95.2 %, read again).
-The older sets (test .. test18) are retired: folded into the packs as examples, they no longer measure anything. The bounds below
-guard against regressions from the measured figures, with a few lines of slack; they are not the
-targets."""
+The older sets (test .. test18) are retired: folded into the packs as examples, they no longer
+measure anything. The bounds below guard against regressions from the measured figures, with a
+few lines of slack; they are not the targets."""
 
 from __future__ import annotations
 
