@@ -528,9 +528,10 @@ def build(seed: int, pinyin_only: bool) -> None:
         "generated_by": GENERATED_BY,
         "turns": ref_turns,
     }
+    command = "make_sample_call.py" + (" --dev" if SCRIPT.name == "dev_script.yaml" else "")
     header = (
         f"# Reference for {OUT_AUDIO.name} (generated: do not edit by hand; regenerate with\n"
-        "# tools/sample_call/make_sample_call.py). `text` is what is spoken (the ASR reference);\n"
+        f"# tools/sample_call/{command}). `text` is what is spoken (the ASR reference);\n"
         "# `tts_text` is what was fed to the TTS where a homophone fixes a misread polyphone.\n"
         "# start/end: seconds where the turn's speech starts/stops in the file (its channel).\n"
     )
