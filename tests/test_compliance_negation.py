@@ -11,6 +11,7 @@ DISCLAIMERS = [
     "Nobody from our office is going to show up at your house.",
     "no one is gonna arrest you over a credit card bill",
     "No one's ever going to arrest you over this.",
+    "That's fine, but we will never call your employer.",  # the concession comes first
     "We're not a law firm and we are not the police.",
     "I'm with the collections team, not an attorney.",
     "You don't need to borrow money from anyone to pay this.",

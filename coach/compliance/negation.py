@@ -132,8 +132,8 @@ _EN_CONDITIONAL = re.compile(
     r"|\b(?:not|never) (?:\w+ ){0,2}(?:told|tell|said|say|called|call|contacted|contact"
     r"|mentioned|mention|reached|reach|talked|talk|spoken|speak|notified|notify|informed|inform)"
     r"\b[^.?!]{0,30}(?:\b|[.…]+\s*)(?:yet|for now)\b"  # "…your boss. Yet."
-    # a concession that turns: "nobody can sue on it anymore, sure, but don't be surprised…"
-    r"|\b(?:sure|true|granted|technically|fine|okay),? but\b"
+    # a denial conceded, then turned: "nobody can sue on it anymore, sure, but don't be surprised…"
+    r"|\b(?:not|never|no one)\b[^.?!]{0,80}\b(?:sure|true|granted|technically|fine|okay),? but\b"
     # someone else's claim, not the collector's word: "they say once the limitation period is up
     # nobody can touch you. Our legal team doesn't see it that way"
     r"|\b(?:they|people|folks|everyone|some people|your lawyer) (?:say|says|think|thinks|tell you"
