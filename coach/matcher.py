@@ -254,8 +254,8 @@ class Matcher:
         out = list(decisions)
         for i, texts in asked.items():
             d = decisions[i]
-            own = self.example_labels == d.best
-            near = [(float((self.example_vectors[own] @ vectors[c]).max()), c) for c in texts]
+            mine = self.example_vectors[self.example_labels == d.best]  # one copy per reply
+            near = [(float((mine @ vectors[c]).max()), c) for c in texts]
             similarity, clause = max(near, default=(0.0, ""))
             if similarity >= self.cfg.min_similarity:
                 out[i] = replace(
