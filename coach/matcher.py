@@ -121,14 +121,19 @@ def neighbour_vote(
     sims: np.ndarray, labels: np.ndarray, classes: list[str], k: int, temperature: float
 ) -> np.ndarray:
     """Per row of ``sims`` (texts × examples): a distribution over ``classes`` from the ``k``
-    nearest examples, each weighted by a softmax of its cosine (closer examples count more)."""
+    nearest examples, each weighted by a softmax of its cosine (closer examples count more).
+    ``labels`` are the examples' class names, or already their column numbers in ``classes``
+    (the matcher keeps those: mapping 13,000 names costs more than the vote itself)."""
     k = min(k, sims.shape[1])
     idx = np.argpartition(-sims, k - 1, axis=1)[:, :k]
     top = np.take_along_axis(sims, idx, 1)
     w = np.exp((top - top.max(1, keepdims=True)) / temperature)
     w /= w.sum(1, keepdims=True)
-    column = {c: i for i, c in enumerate(classes)}
-    label_col = np.array([column[label] for label in labels])
+    if labels.dtype.kind in "iu":
+        label_col = labels
+    else:
+        column = {c: i for i, c in enumerate(classes)}
+        label_col = np.array([column[label] for label in labels])
     out = np.zeros((len(sims), len(classes)))
     rows = np.repeat(np.arange(len(sims)), k)
     np.add.at(out, (rows, label_col[idx].ravel()), w.ravel())
@@ -215,6 +220,14 @@ class Matcher:
         self.head = LogisticRegression(C=self.cfg.regularisation, max_iter=3000)
         self.head.fit(self.example_vectors, self.example_labels)
         self.classes = list(self.head.classes_)
+        # Kept ready for the per-utterance path, where a long reply's clauses are decided one
+        # after another: sklearn's input checks and per-call label lookups cost more than the
+        # arithmetic (5.6 ms a clause before, most of a long final's time besides embedding).
+        column = {c: i for i, c in enumerate(self.classes)}
+        self._label_col = np.array([column[label] for label in self.example_labels])
+        self._rows_of = {c: np.flatnonzero(self.example_labels == c) for c in self.classes}
+        self._coef_t = np.ascontiguousarray(self.head.coef_.T)
+        self._intercept = self.head.intercept_
 
     def category(self, cid: str) -> Category:
         return self.phrasebank.categories[cid]
@@ -230,8 +243,13 @@ class Matcher:
                 out[i] = Decision(t, langs[i] or detect_lang(t), None, 0.0, None, 0.0, "no words")
         if scored:
             vecs = self.embedder.encode([cleaned[i] for i in scored])
-            for i, vec in zip(scored, vecs, strict=True):
-                out[i] = self._decide_one(cleaned[i], langs[i] or detect_lang(cleaned[i]), vec)
+            found = self._decide_rows(
+                [cleaned[i] for i in scored],
+                [langs[i] or detect_lang(cleaned[i]) for i in scored],
+                vecs,
+            )
+            for i, d in zip(scored, found, strict=True):
+                out[i] = d
         decided = [d for d in out if d is not None]
         if self.cfg.clause_near:
             decided = self._near_by_clause(decided)
@@ -254,7 +272,7 @@ class Matcher:
         out = list(decisions)
         for i, texts in asked.items():
             d = decisions[i]
-            mine = self.example_vectors[self.example_labels == d.best]  # one copy per reply
+            mine = self.example_vectors[self._rows_of[d.best]]  # one copy per reply
             near = [(float((mine @ vectors[c]).max()), c) for c in texts]
             similarity, clause = max(near, default=(0.0, ""))
             if similarity >= self.cfg.min_similarity:
@@ -277,7 +295,11 @@ class Matcher:
         out = list(decisions)
         for i, texts in asked.items():
             whole = decisions[i]
-            found = [self._decide_one(c, whole.lang, vectors[c]) for c in texts]
+            if not texts:
+                continue
+            found = self._decide_rows(
+                texts, [whole.lang] * len(texts), np.stack([vectors[c] for c in texts])
+            )
             sure = [
                 d for d in found if d.category is not None and d.score >= (cfg.clause_min_prob or 0)
             ]
@@ -286,24 +308,42 @@ class Matcher:
                 out[i] = replace(d, text=whole.text, reason="matched a clause", clause=d.text)
         return out
 
-    def _decide_one(self, text: str, lang: str, vec: np.ndarray) -> Decision:
-        probs = self.head.predict_proba(vec[None, :])[0]
-        sims = self.example_vectors @ vec  # one product serves the vote and the nearest example
+    def head_probs(self, vecs: np.ndarray) -> np.ndarray:
+        """The head's class probabilities, as ``head.predict_proba`` gives them (a softmax of
+        the multinomial logits) without its per-call input checks."""
+        logits = vecs @ self._coef_t + self._intercept
+        if logits.shape[1] == 1:  # two classes (one category and the neutral set): a sigmoid
+            positive = 1 / (1 + np.exp(-logits))
+            return np.hstack([1 - positive, positive])
+        logits -= logits.max(1, keepdims=True)
+        probs = np.exp(logits)
+        return probs / probs.sum(1, keepdims=True)
+
+    def _decide_rows(self, texts: list[str], langs: list[str], vecs: np.ndarray) -> list[Decision]:
+        """Steps 1–3 for each text, from its vector; one matrix product for them all."""
+        probs = self.head_probs(vecs)
+        sims = vecs @ self.example_vectors.T  # one product serves the vote and the nearest example
         w = self.cfg.neighbour_weight
         if w > 0:
             vote = neighbour_vote(
-                sims[None, :],
-                self.example_labels,
+                sims,
+                self._label_col,
                 self.classes,
                 self.cfg.neighbours,
                 self.cfg.neighbour_temperature,
-            )[0]
+            )
             probs = (1 - w) * probs + w * vote
+        return [
+            self._decide_one(text, lang, p, s)
+            for text, lang, p, s in zip(texts, langs, probs, sims, strict=True)
+        ]
+
+    def _decide_one(self, text: str, lang: str, probs: np.ndarray, sims: np.ndarray) -> Decision:
         order = np.argsort(probs)[::-1]
         top = self.classes[order[0]]
         best_i = next(i for i in order if self.classes[i] != NEUTRAL)
         best, p_best = self.classes[best_i], float(probs[best_i])
-        own = sims[self.example_labels == best]
+        own = sims[self._rows_of[best]]
         similarity = float(own.max()) if len(own) else 0.0
         if top == NEUTRAL:
             return Decision(text, lang, None, p_best, best, similarity, "neutral")

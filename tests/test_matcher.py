@@ -187,3 +187,24 @@ def test_a_likely_excuse_far_from_examples_may_be_near_by_a_clause(matcher):
     assert near.reason == "near by a clause" and near.category == far.best, near
     assert near.score == far.score and near.clause and near.clause in text
     assert near.similarity >= strict.cfg.min_similarity > far.similarity
+
+
+def test_decisions_in_one_batch_are_the_decisions_one_at_a_time(matcher):
+    """The per-utterance path computes the head's softmax itself and decides a batch (a long
+    reply's clauses) with one matrix product: neither may change an answer."""
+    texts = [
+        "我现在手头有点紧",
+        "Who is this?",
+        "My lawyer will call you.",
+        "嗯",
+        "I lost my job in March, and my wife is sick, so I just can't pay right now, sorry.",
+    ]
+    vecs = matcher.embedder.encode(texts)
+    assert np.allclose(matcher.head_probs(vecs), matcher.head.predict_proba(vecs), atol=1e-6)
+    one_by_one = [matcher.decide([t])[0] for t in texts]
+    together = matcher.decide(texts)
+    assert [(d.category, d.reason, d.clause) for d in together] == [
+        (d.category, d.reason, d.clause) for d in one_by_one
+    ]
+    assert np.allclose([d.score for d in together], [d.score for d in one_by_one], atol=1e-6)
+    assert [d.category for d in one_by_one[:3]] == ["cash_flow", None, "lawyer_or_bankruptcy"]

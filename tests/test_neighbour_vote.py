@@ -30,3 +30,10 @@ def test_only_the_k_nearest_vote_and_k_is_capped_by_the_examples():
     everyone = neighbour_vote(sims, LABELS, CLASSES, k=50, temperature=10.0)
     assert np.allclose(everyone.sum(1), 1.0)
     assert everyone[0, 1] == pytest.approx(0.2, abs=0.02)  # near-uniform: 1 of 5 is cash_flow
+
+
+def test_labels_may_come_as_column_numbers():
+    sims = np.array([[0.9, 0.1, 0.8, 0.2, 0.85], [0.1, 0.2, 0.3, 0.95, 0.2]])
+    columns = np.array([CLASSES.index(label) for label in LABELS])
+    by_name = neighbour_vote(sims, LABELS, CLASSES, k=3, temperature=0.05)
+    assert np.array_equal(neighbour_vote(sims, columns, CLASSES, k=3, temperature=0.05), by_name)
