@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import types
+import typing
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 import yaml
@@ -135,6 +138,7 @@ def from_dict(data: dict[str, Any], origin: str = "config") -> Config:
 
 def _build(cls: type, data: dict[str, Any], origin: str, prefix: str):
     known = {f.name: f for f in dataclasses.fields(cls)}
+    hints = _hints(cls)
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
@@ -149,7 +153,9 @@ def _build(cls: type, data: dict[str, Any], origin: str, prefix: str):
             if not isinstance(value, dict):
                 raise ConfigError(f"{origin}: '{name}' must be a mapping")
             kwargs[key] = _build(type(default), value, origin, f"{name}.")
-        elif isinstance(default, dict) and isinstance(value, dict):
+            continue
+        value = _checked(value, hints[key], origin, name)
+        if isinstance(default, dict) and isinstance(value, dict):
             kwargs[key] = {**default, **value}  # e.g. one hotkey changed, the others kept
         elif isinstance(default, tuple) and isinstance(value, list):
             kwargs[key] = tuple(value)
@@ -159,3 +165,71 @@ def _build(cls: type, data: dict[str, Any], origin: str, prefix: str):
         return cls(**kwargs)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'}: {err}") from None
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _checked(value: Any, hint: Any, origin: str, name: str) -> Any:
+    """The value if it fits the setting's type, otherwise a ConfigError saying what was
+    expected: a wrong type would surface mid-call, as a crash in the stage that reads it. YAML's
+    near misses are taken as meant: ``1e-3`` (text to YAML) for a number, a bare number (device
+    index ``3``, a collector id) for text."""
+    if hint is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric and not _fits(value, hint) and _fits("", hint):
+        return str(value)
+    if not _fits(value, hint):
+        raise ConfigError(f"{origin}: '{name}' must be {_describe(hint)}, not {value!r}")
+    return value
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, a) for a in args)
+    if origin is Literal:
+        return value in args
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _fits(k, args[0]) and _fits(v, args[1]) for k, v in value.items()
+        )
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            return False
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return len(value) == len(args) and all(map(_fits, value, args))
+        return all(_fits(v, args[0]) for v in value)
+    return True  # a type this check does not know: the dataclass decides
+
+
+def _describe(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args)
+    if origin is Literal:
+        return "one of " + ", ".join(map(repr, args))
+    if origin is dict:
+        return f"a mapping of {_describe(args[0])} to {_describe(args[1])}"
+    if origin in (tuple, list):
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return f"a list of {len(args)}: " + ", ".join(_describe(a) for a in args)
+        return f"a list of {_describe(args[0])}"
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    return "null" if hint is type(None) else names.get(hint, getattr(hint, "__name__", str(hint)))

@@ -25,6 +25,12 @@ def test_defaults_and_overrides(tmp_path):
         ("models: {asr: [\n", "config.yaml:"),
         ("models:\n  cpu_threads: -1\n", "cpu_threads must be 0 (auto) or a positive"),
         ("asr:\n  lanes: 3\n", "lanes must be 0 (auto), 1 or 2"),
+        ("matcher:\n  min_prob: high\n", "'matcher.min_prob' must be a number, not 'high'"),
+        ("overlay:\n  enabled: 'on'\n", "'overlay.enabled' must be true or false"),
+        ("vad:\n  aggressiveness: 2.5\n", "'vad.aggressiveness' must be a whole number"),
+        ("audio:\n  stereo: [debtor]\n", "'audio.stereo' must be a list of 2: text, text"),
+        ("models:\n  dir: [a]\n", "'models.dir' must be text or null, not ['a']"),
+        ("matcher:\n  clause_min_size: {zh: many}\n", "mapping of text to a whole number"),
     ],
 )
 def test_bad_config_is_one_line_with_the_file(tmp_path, text, expected):
@@ -33,6 +39,20 @@ def test_bad_config_is_one_line_with_the_file(tmp_path, text, expected):
     with pytest.raises(ConfigError) as err:
         load(path)
     assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_values_of_the_right_type_pass_and_numbers_written_as_text_become_numbers():
+    cfg = from_dict(
+        {
+            "matcher": {"min_prob": "1e-3", "min_similarity": 1, "clause_min_prob": None},
+            "asr": {"languages": ["zh", "en"], "prompts": {"zh": "工资"}},
+            "models": {"dir": "/tmp/models"},
+            "audio": {"collector_device": 3},  # an index, as `coach devices` lists them
+        }
+    )
+    assert cfg.audio.collector_device == "3"
+    assert cfg.matcher.min_prob == 0.001 and cfg.matcher.clause_min_prob is None
+    assert cfg.asr.languages == ("zh", "en") and cfg.asr.prompts["zh"] == "工资"
 
 
 def test_missing_explicit_config(tmp_path):
