@@ -23,7 +23,9 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 # sentence and clause punctuation, full- and half-width; a dot between digits is a decimal point
 _PUNCT = re.compile(r"[,，。!！?？;；:：、…]+|(?<!\d)\.(?!\d)|\s+-+\s+")
 _CONTRAST = re.compile(
-    r"\b(?:but|however|though|anyway|anyways|now)\b|但是|不过|可是|然而|只是|但|现在", re.I
+    # 但 alone is "but", not inside 不但 ("not only") or 但愿 ("if only")
+    r"\b(?:but|however|though|anyway|anyways|now)\b|但是|不过|可是|然而|只是|(?<!不)但(?!愿)|现在",
+    re.I,
 )
 _WINDOW = {"zh": 8, "en": 5}  # characters / words per piece when there is no punctuation
 _MIN_SIZE = {"zh": 6, "en": 4}  # a shorter clause says too little to carry an excuse

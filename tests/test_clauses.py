@@ -25,6 +25,13 @@ def test_only_what_follows_the_last_contrast_is_read():
     assert not [c for c in clauses(zh, "zh") if "失业" in c]
 
 
+def test_not_only_and_if_only_are_no_contrast():
+    text = "我不但丢了工作,老婆也住院了,这个月真的拿不出钱"
+    assert after_last_contrast(text) == text
+    assert after_last_contrast("但愿下个月能好点") == "但愿下个月能好点"
+    assert after_last_contrast("我失业过,但已经上班了") == "已经上班了"
+
+
 def test_an_unpunctuated_transcript_is_read_in_short_windows():
     text = "yeah hi so basically the thing is i got laid off last month and money is really tight"
     found = clauses(text, "en")
