@@ -165,6 +165,7 @@ def _after_partials(matcher, texts: list[str]) -> tuple[list[float], list[float]
     stability rule makes it), then the final. Returns the ms per partial and per final; the
     final's clauses mostly come from the embedder's recent texts."""
     from coach.matcher import detect_lang
+    from coach.phrasebank import normalise
 
     per_partial, per_final = [], []
     for text in texts:
@@ -176,7 +177,7 @@ def _after_partials(matcher, texts: list[str]) -> tuple[list[float], list[float]
             prefixes = [" ".join(words[:n]) for n in range(2, len(words), 2)]
         matcher.embedder.forget()
         for prefix in prefixes:
-            if len(prefix) >= matcher.cfg.partial_min_chars:
+            if len(normalise(prefix)) >= matcher.cfg.partial_min_chars:  # as coach.cards
                 t = time.perf_counter()
                 matcher.decide([prefix], [lang])
                 per_partial.append((time.perf_counter() - t) * 1000)
