@@ -1,11 +1,11 @@
 """The real matcher (EmbeddingGemma + the shipped phrasebank) on real text.
 
-``phrasebank/eval/test19.jsonl`` is the held-out set: written blind, never used for tuning, scored
-once (README, int8 runtime): en 96.7% top-1 / 1.1% false alarms, zh 96.2% / 1.1% (two fifths of
-it long rambling replies). The older sets (test .. test18) are retired: their lines were folded into
+``phrasebank/eval/test20.jsonl`` is the held-out set: written blind, never used for tuning, scored
+once (README, int8 runtime): en 94.1% top-1 / 0.0% false alarms, zh 94.2% / 0.9% (two fifths of
+it long rambling replies). The older sets (test .. test19) are retired: their lines were folded into
 the phrasebank as examples, so they no longer measure anything. The issue's targets are top-1
 >= 90% and false alarms <= 3% per language; the bounds below guard against regressions from the
-measured figures (about 3 points of slack, a handful of lines), not the targets."""
+measured figures (2 to 4 points of slack, a handful of lines), not the targets."""
 
 from __future__ import annotations
 
@@ -25,13 +25,13 @@ COACH = [sys.executable, "-m", "coach"]
 
 
 @pytest.mark.parametrize(
-    ("lang", "min_top1", "max_false_alarms"), [("en", 0.93, 0.04), ("zh", 0.93, 0.04)]
+    ("lang", "min_top1", "max_false_alarms"), [("en", 0.92, 0.04), ("zh", 0.92, 0.04)]
 )
 def test_the_held_out_set_stays_near_its_measured_figures(
     matcher, lang: str, min_top1: float, max_false_alarms: float
 ):
     examples = read_set(
-        pb.default_root() / "eval" / "test19.jsonl", set(matcher.phrasebank.categories)
+        pb.default_root() / "eval" / "test20.jsonl", set(matcher.phrasebank.categories)
     )
     decisions = matcher.decide([e.text for e in examples], [e.lang for e in examples])
     report = score(examples, [(d.category, d.score) for d in decisions])
@@ -152,10 +152,9 @@ def test_a_long_reply_can_be_read_clause_by_clause(matcher, text, category):
 
     from coach.matcher import clean
 
-    [as_shipped] = matcher.decide([text])
-    assert as_shipped.category == category, as_shipped
-    # The clause steps themselves, under a nearness gate strict enough that the whole reply alone
-    # does not pass (the tuned gate moves from round to round: 0.7, then 0.6).
+    # Step 4 is an option (MatcherConfig.clause_min_prob), off as shipped since the eighth
+    # session's tuning; tested here under a nearness gate strict enough that the whole reply
+    # alone does not pass (the tuned gate moves from round to round: 0.7, 0.6, 0.5).
     by_clause = copy.copy(matcher)
     by_clause.cfg = replace(matcher.cfg, clause_min_prob=0.95, min_similarity=0.7)
     [d] = by_clause.decide([text])
@@ -176,7 +175,7 @@ def test_a_likely_excuse_far_from_examples_may_be_near_by_a_clause(matcher):
     text = "I don't remember the number. Look, I will pay 500 on Friday."
     [as_shipped] = matcher.decide([text], ["en"])
     assert as_shipped.category == "promise_to_pay", as_shipped
-    # Under a gate the whole reply does not pass (the tuned one moves: 0.7, then 0.6):
+    # Under a gate the whole reply does not pass (the tuned one moves: 0.7, 0.6, 0.5):
     strict = copy.copy(matcher)
     strict.cfg = replace(matcher.cfg, min_similarity=0.7)
     whole_only = copy.copy(matcher)
