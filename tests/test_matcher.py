@@ -196,14 +196,23 @@ def test_decisions_in_one_batch_are_the_decisions_one_at_a_time(matcher):
         "Who is this?",
         "My lawyer will call you.",
         "嗯",
-        "I lost my job in March, and my wife is sick, so I just can't pay right now, sorry.",
+        # a long reply that only the clause step matches (step 4's batch of clauses)
+        "哎你好你好,我这边信号不太好,我在我妈老家这边,她上周摔了一跤住院了,我请假过来照顾她,"
+        "这个事情等我回去再说行不行。",
     ]
+    import copy
+    from dataclasses import replace
+
     vecs = matcher.embedder.encode(texts)
     assert np.allclose(matcher.head_probs(vecs), matcher.head.predict_proba(vecs), atol=1e-6)
-    one_by_one = [matcher.decide([t])[0] for t in texts]
-    together = matcher.decide(texts)
-    assert [(d.category, d.reason, d.clause) for d in together] == [
-        (d.category, d.reason, d.clause) for d in one_by_one
-    ]
-    assert np.allclose([d.score for d in together], [d.score for d in one_by_one], atol=1e-6)
-    assert [d.category for d in one_by_one[:3]] == ["cash_flow", None, "lawyer_or_bankruptcy"]
+    by_clause = copy.copy(matcher)  # the clause step too (off as shipped)
+    by_clause.cfg = replace(matcher.cfg, clause_min_prob=0.95, min_similarity=0.7)
+    for m in (matcher, by_clause):
+        one_by_one = [m.decide([t])[0] for t in texts]
+        together = m.decide(texts)
+        assert [(d.category, d.reason, d.clause) for d in together] == [
+            (d.category, d.reason, d.clause) for d in one_by_one
+        ]
+        assert np.allclose([d.score for d in together], [d.score for d in one_by_one], atol=1e-6)
+        assert [d.category for d in one_by_one[:3]] == ["cash_flow", None, "lawyer_or_bankruptcy"]
+    assert together[-1].reason == "matched a clause", together[-1]
