@@ -12,8 +12,9 @@ high for almost any sentence, so the decision is open-set by design:
 3. the utterance must also sit near a real example of that category (``min_similarity``), which
    rejects text far from everything the trainers wrote (noise, off-topic chatter) — unless the
    head is sure (``sure_prob``): a long, rambling reply is never very near a short example;
-4. a long reply that fails 1–3 as a whole is read clause by clause (``coach/clauses.py``), and a
-   clause that passes them with a probability of at least ``clause_min_prob`` gives the card.
+4. optionally (``clause_min_prob``; off as tuned since the eighth session), a long reply that
+   fails 1–3 as a whole is read clause by clause (``coach/clauses.py``), and a clause that passes
+   them with a probability of at least ``clause_min_prob`` gives the card.
 5. a reply of any length that passes 2 but fails 3 (a likely excuse, but far from every example
    of it) is near enough when one of its clauses is (``clause_near``): "I don't remember the
    number. Look, I will pay 500 on Friday." is a likely promise whose whole sits far from the
