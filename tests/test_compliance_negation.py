@@ -50,6 +50,9 @@ THREATS = [
     # a denial that only "says": "not saying …, just saying …" (eighth session)
     "I'm not saying we're sending anybody. I'm only saying we know which car in the lot is yours.",
     "我没说要找你家里人,我只是提醒一下,你妈住哪我们是清楚的。",
+    # doubt about the debtor is a jibe, a habit hints at the exception (ninth session)
+    "I could walk you through the plan, but I'm not certain you'd keep up, so small words.",
+    "This is the county's revenue office, and we don't normally call anyone twice.",
     "your a useless bum you know that nobody ever raised you right",  # "ever" is no modal
     "We'll be coming by tonight, and we won't be alone.",  # company announced
     "People say nobody can sue on a debt that old. Our attorneys disagree.",  # someone else's claim

@@ -16,7 +16,8 @@ unless
 
 - the negated verb is one of pressure ("we won't stop calling", "I'm not joking", "nobody can help
   you now", "我们不会放过你", "不会让你好过"), of reluctance ("I don't wanna worry her", "我不想让
-  老人家操心", "不敢保证") or of withholding who is calling ("I won't say which agency"), or
+  老人家操心", "不敢保证"), of doubt or habit ("I'm not sure you'd follow along", "we don't usually
+  call twice") or of withholding who is calling ("I won't say which agency"), or
 - the line also makes a conditional threat or a warning ("if you don't pay…", "unless you…",
   "don't say I didn't warn you", "不还就…", "再不…", "别说我没提醒你"), holds back only for now
   ("I haven't told him anything yet", "下次就不好说了"), claims a legal role by contrast ("I'm not
@@ -100,6 +101,10 @@ _EN_PRESSURE = re.compile(
     r"|hear|see (?:why|a|any|how)|seeing|need to|have to"
     # a sneer, not a denial: "I'm not surprised your wife left"
     r"|surprised|shocked"
+    # doubt about the debtor is a jibe: "I'm not sure you'd follow along, so I'll go real slow"
+    r"|sure|certain|convinced"
+    # a habit hints at the exception: "we don't usually make a second call"
+    r"|usually|normally|typically|generally|always|often"
     # not asking for the debtor means asking for someone else: "next time I won't ask for you"
     r"|ask for you\b"
     # "I don't need anybody's permission", "we're not shy": licence and boldness, not restraint
