@@ -1,8 +1,8 @@
 """The real matcher (EmbeddingGemma + the shipped phrasebank) on real text.
 
-``phrasebank/eval/test20.jsonl`` is the held-out set: written blind, never used for tuning, scored
-once (README, int8 runtime): en 94.1% top-1 / 0.0% false alarms, zh 94.2% / 0.9% (two fifths of
-it long rambling replies). The older sets (test .. test19) are retired: their lines were folded into
+``phrasebank/eval/test21.jsonl`` is the held-out set: written blind, never used for tuning, scored
+once (README, int8 runtime): en 94.6% top-1 / 0.0% false alarms, zh 90.0% / 2.5% (a third of it
+long rambling replies). The older sets (test .. test20) are retired: their lines were folded into
 the phrasebank as examples, so they no longer measure anything. The issue's targets are top-1
 >= 90% and false alarms <= 3% per language; the bounds below guard against regressions from the
 measured figures (2 to 4 points of slack, a handful of lines), not the targets."""
@@ -25,13 +25,13 @@ COACH = [sys.executable, "-m", "coach"]
 
 
 @pytest.mark.parametrize(
-    ("lang", "min_top1", "max_false_alarms"), [("en", 0.92, 0.04), ("zh", 0.92, 0.04)]
+    ("lang", "min_top1", "max_false_alarms"), [("en", 0.91, 0.04), ("zh", 0.87, 0.05)]
 )
 def test_the_held_out_set_stays_near_its_measured_figures(
     matcher, lang: str, min_top1: float, max_false_alarms: float
 ):
     examples = read_set(
-        pb.default_root() / "eval" / "test20.jsonl", set(matcher.phrasebank.categories)
+        pb.default_root() / "eval" / "test21.jsonl", set(matcher.phrasebank.categories)
     )
     decisions = matcher.decide([e.text for e in examples], [e.lang for e in examples])
     report = score(examples, [(d.category, d.score) for d in decisions])
