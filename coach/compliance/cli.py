@@ -167,9 +167,9 @@ def check(
 @click.option(
     "--set",
     "which",
-    default="test20",
+    default="test21",
     show_default=True,
-    help="test20 (the freshest blind set), test19 … test (retired: folded into the packs), dev"
+    help="test21 (the freshest blind set), test20 … test (retired: folded into the packs), dev"
     " (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
