@@ -44,6 +44,7 @@ DISCLAIMERS = [
     "no ones going to put you in jail over a phone bill",  # asr "no one's"
     "We're not a law firm, we're a collection agency working for the lender.",
     "千万别为了还我们的钱去套现,先按您能承受的金额来。",  # a purpose between warning and act
+    "您不用为了凑这笔钱去找网贷平台借,我们可以先谈分期。",  # ninth session
 ]
 
 THREATS = [

@@ -165,8 +165,9 @@ _ZH_ADVICE = re.compile(
     # "根本不需要什么判决" brags that no court is needed; it advises nothing
     r"|别担心|不必|不需要(?!什么|任何|判决|法院|批准|你的?同意)|没必要|用不着|不建议|不推荐"
     r"|只会越滚越|越借越多|请您?不要|请您?别|千万(?:不要|别)(?:去)?(?:借|套现|这么做|这样做)"
-    # 千万别为了还我们的钱去套现: a purpose may sit between the warning and the act
-    r"|千万(?:不要|别)为了[^,。,!?不没]{0,10}(?:去)?(?:借|套现|贷)"
+    # 千万别为了还我们的钱去套现, 不用为了还这笔钱去刷信用卡套现: a purpose may sit between the
+    # advice and the act
+    r"|(?:千万(?:不要|别)|不用|不必)为了[^,。,!?不没]{0,10}(?:借|套现|贷)"
 )
 _ZH_PRESSURE = re.compile(
     r"^(?:会|能|可以|敢)?(?:放过|饶|客气|善罢甘休|罢休|手软|留情|让你好|好过|好受|停|管|在乎|怕"
