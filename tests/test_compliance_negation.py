@@ -7,6 +7,8 @@ from coach.compliance.negation import disclaims
 
 DISCLAIMERS = [
     "We won't be contacting your employer about this.",
+    "There's no need to worry about court, this is a simple balance question.",
+    "用不着害怕,我们只是核实一下信息。",
     "i would never call your mother about this account",
     "Nobody from our office is going to show up at your house.",
     "no one is gonna arrest you over a credit card bill",
@@ -98,6 +100,11 @@ THREATS = [
     "十几年前的老账了,这么多年一直没人催过你,但这次我们要打官司要回来。",  # a past, not a denial
     "这账在我们系统里躺了十多年了,一直没人碰,不过这回公司决定走诉讼。",
     "明天我们就去申请冻结你的工资卡,根本不需要什么判决。",
+    # the law skipped is a threat, not advice
+    "明天外访组就去把你那辆车开走,用不着走什么法律程序。",
+    "我们没必要经过法院,直接上门拉货。",
+    "No need for any court, we'll come pick up the car ourselves.",
+    "There's no need to go through a lawsuit; we'll simply take the equipment.",
     "I can have your paycheck garnished starting Monday, I don't need anybody's permission.",
     "We have your entire contact list, you know, every single number, and we're not shy.",
     "我们是有官方背景的,跟一般的催收公司不一样,你别不当回事。",

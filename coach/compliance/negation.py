@@ -70,14 +70,20 @@ _EN_NO_ONE = re.compile(
     r"|ever(?= (?:going|be|been|will|would|can|could)\b))\s+"
     rf"{_EN_AUX}(?P<verb>(?:\w+\s*){{1,3}})"
 )
+# "no need for any court, we'll come pick up the car" brags that the law can be skipped
+_EN_NO_COURT = (
+    r"(?! (?:to )?(?:worry|panic|fear|stress|be (?:scared|afraid|worried|alarmed))\b)"
+    r"(?: \w+){0,4} (?:court|courts|judge|lawsuit|legal|judgment|judgement|sue|suing|warrant"
+    r"|paperwork)\b"
+)
 _EN_ADVICE = re.compile(
     # "…so you don't have to pay" gives the purpose of the act, not advice against it
     r"(?<!so )(?<!so that )\byou (?:do|will|would|should) not (?:need|have) to\b"
     # "there's no need to wait for the mail" hurries the debtor; it rules nothing out
-    r"|\bno need (?:to|for)\b(?! wait)"
+    rf"|\bno need (?:to|for)\b(?! wait)(?!{_EN_NO_COURT})"
     # "there's no reason this can't be paid today" is a double negative: it asserts the act
     # (and "there's no need to wait for the court" hurries too)
-    r"|\bthere(?: i|')s no (?:need|reason)\b(?! to wait)"
+    rf"|\bthere(?: i|')s no (?:need|reason)\b(?! to wait)(?!{_EN_NO_COURT})"
     r"(?!(?: \w+){0,4} (?:can|could|should|would|will) not\b)"
     r"|\byou should not\b"
     # "please don't be alarmed when he comes by" announces the act
@@ -159,11 +165,17 @@ _ZH_NO_ONE = re.compile(
     r"(?:没有人|没人|不会有人|谁也不|谁都不|任何人都不|(?:不还款|不还钱|欠款|欠钱|逾期)(?:本身)?不(?:会|是|算))"
     r"(?P<verb>.{0,4})"
 )
+# 用不着走什么法律程序, 没必要经过法院: the law skipped is a threat, not advice
+_ZH_NO_COURT = (
+    r"(?!(?:走|经过|通过|打|等)?(?:什么|任何)?"
+    r"(?:判决|法院|法律|起诉|诉讼|官司|批准|你的?同意|手续))"
+)
 _ZH_ADVICE = re.compile(
     r"不用(?:担心|害怕|怕|着急|紧张|去?借(?!口)|找[^,。,]{0,6}借(?!口)|以贷还贷|拆东墙"
     r"|(?:拿|用|去)[^,。,!?]{0,8}(?:套现|借(?!口)|贷))"  # 不用拿别的卡套现来还
     # "根本不需要什么判决" brags that no court is needed; it advises nothing
-    r"|别担心|不必|不需要(?!什么|任何|判决|法院|批准|你的?同意)|没必要|用不着|不建议|不推荐"
+    r"|别担心|不需要(?!什么|任何)"
+    rf"|(?:不必|不需要|没必要|用不着){_ZH_NO_COURT}|不建议|不推荐"
     r"|只会越滚越|越借越多|请您?不要|请您?别|千万(?:不要|别)(?:去)?(?:借|套现|这么做|这样做)"
     # 千万别为了还我们的钱去套现, 不用为了还这笔钱去刷信用卡套现: a purpose may sit between the
     # advice and the act
@@ -176,7 +188,9 @@ _ZH_PRESSURE = re.compile(
     r"|看见|看到|注意|发现|一样|同于"
     # reluctance is a veiled threat: 我不想让她老人家操心, 不太想打扰她; 不敢保证 warns
     r"|太?想|(?:敢)?保证"
-    r"|给你送)"
+    r"|给你送"
+    r"|必要(?:经过|通过)|必要走?(?:法|什)"  # 我们没必要经过法院: the law skipped (_ZH_NO_COURT)
+    r")"
 )
 _ZH_CONDITIONAL = re.compile(
     r"(?:如果|要是|假如|万一)[^,。,!?]{0,10}(?:不|没)|再不|不然|否则|不还就|不还的话|除非|等着瞧|看着办"
