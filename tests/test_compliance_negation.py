@@ -103,6 +103,8 @@ THREATS = [
     # the law skipped is a threat, not advice
     "明天外访组就去把你那辆车开走,用不着走什么法律程序。",
     "我们没必要经过法院,直接上门拉货。",
+    "你家的电动车和家电我们下午就去拉,不需要法院判决。",
+    "您慢慢找,我不急,我们有的是人手,能在您家附近一直等下去。",
     "No need for any court, we'll come pick up the car ourselves.",
     "There's no need to go through a lawsuit; we'll simply take the equipment.",
     "I can have your paycheck garnished starting Monday, I don't need anybody's permission.",

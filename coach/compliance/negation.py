@@ -174,8 +174,8 @@ _ZH_ADVICE = re.compile(
     r"不用(?:担心|害怕|怕|着急|紧张|去?借(?!口)|找[^,。,]{0,6}借(?!口)|以贷还贷|拆东墙"
     r"|(?:拿|用|去)[^,。,!?]{0,8}(?:套现|借(?!口)|贷))"  # 不用拿别的卡套现来还
     # "根本不需要什么判决" brags that no court is needed; it advises nothing
-    r"|别担心|不需要(?!什么|任何)"
-    rf"|(?:不必|不需要|没必要|用不着){_ZH_NO_COURT}|不建议|不推荐"
+    rf"|别担心|不需要(?!什么|任何){_ZH_NO_COURT}|(?:不必|没必要|用不着){_ZH_NO_COURT}"
+    r"|不建议|不推荐"
     r"|只会越滚越|越借越多|请您?不要|请您?别|千万(?:不要|别)(?:去)?(?:借|套现|这么做|这样做)"
     # 千万别为了还我们的钱去套现, 不用为了还这笔钱去刷信用卡套现: a purpose may sit between the
     # advice and the act
@@ -189,6 +189,7 @@ _ZH_PRESSURE = re.compile(
     # reluctance is a veiled threat: 我不想让她老人家操心, 不太想打扰她; 不敢保证 warns
     r"|太?想|(?:敢)?保证"
     r"|给你送"
+    r"|着?急"  # 我不急,我们有的是人手…一直等下去: patience is no act ruled out
     r"|必要(?:经过|通过)|必要走?(?:法|什)"  # 我们没必要经过法院: the law skipped (_ZH_NO_COURT)
     r")"
 )
