@@ -260,9 +260,9 @@ def lint(cfg: Config, no_model: bool, strict: bool) -> None:
 @click.option(
     "--set",
     "which",
-    default="test21",
+    default="test22",
     show_default=True,
-    help="test21 (the held-out set, scored once), test20 … test (retired: folded into the"
+    help="test22 (the held-out set, scored once), test21 … test (retired: folded into the"
     " phrasebank), dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")

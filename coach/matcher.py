@@ -55,18 +55,19 @@ class MatcherConfig:
     # a long reply is read whole: at 64 tokens (prompt included) a 45-word reply lost its end,
     # where the excuse often sits; one text per run, so short texts pay nothing for it
     max_tokens: int = 128
-    # Tuned with tools/matcher/tune.py (int8 ONNX runtime, 128 tokens, 2026-11-24, ninth
-    # session) on dev.jsonl plus the retired held-out sets folded into the phrasebank (test…test20)
-    # and the training lines (long17, long18, lines19, lines20, lines21), each scored by a head
-    # trained without its own lines and without the pool lines an example nearly repeats (as a
-    # blind set is cleaned): the best worse-language top-1 with false alarms <= 1.5% per language
-    # on that pool (zh 93.3% / 1.42%, en 95.9% / 1.05%); ties go to fewer false alarms, stricter
+    # Tuned with tools/matcher/tune.py (int8 ONNX runtime, 128 tokens, 2026-11-24, tenth
+    # session) on dev.jsonl plus the retired held-out sets folded into the phrasebank (test…test21)
+    # and the training lines (long17, long18, lines19…lines22), each scored by a head trained
+    # without its own lines and without the pool lines an example nearly repeats (as a blind set
+    # is cleaned): the best worse-language top-1 with false alarms <= 1.5% per language on that
+    # pool (zh 92.6% / 1.44%, en 93.4% / 0.97%); ties go to fewer false alarms, stricter
     # thresholds. C was gridded 16…128; the optimum is flat (32, 64, 128 and 256 have each won a
-    # round). A card needs a likely excuse with a real example of it close by.
+    # round). A card needs a likely excuse with a real example of it close by, unless the head is
+    # very sure: the rhetorical questions of lines22 are far from every example.
     regularisation: float = 128.0  # the head's C (inverse L2 strength)
     min_prob: float = 0.55
-    min_similarity: float = 0.6
-    sure_prob: float = 1.0  # a head this sure needs no example nearby (1.0: always needs one)
+    min_similarity: float = 0.7
+    sure_prob: float = 0.8  # a head this sure needs no example nearby (1.0: always needs one)
     # The share of the decision given to the nearest examples' vote (0: the head alone). A linear
     # head can outvote clear neighbours: "我正开着车呢,前面就是收费站" sits among too_busy examples
     # but next to many "I'm driving, but go ahead" non-excuses in the head's view.
@@ -78,7 +79,7 @@ class MatcherConfig:
     # 0.95 the long18 lines gained 9 points top-1 zh / 8 en); off since the eighth session's
     # tuning, by its rule: at the picked thresholds 0.95 adds 0.8 points top-1 zh but takes the
     # pool's zh false alarms to 1.95%, over the 1.5% cap, and no setting with it on beat the pick
-    # under the cap (the ninth session's tuning: +0.8 points, 1.95% again). Off, a long reply
+    # under the cap (ninth and tenth sessions: +0.8 points, zh 1.95% and 2.01%). Off, a long reply
     # costs one embedding, not one per clause.
     clause_min_prob: float | None = None
     clause_min_size: dict[str, int] = field(default_factory=lambda: {"zh": 25, "en": 15})
