@@ -1,10 +1,10 @@
 """The compliance guard: rule packs, the stage (pushed events, a scripted classifier), and the real
 model on clear lines, the held-out set and ``coach compliance check --jsonl``.
 
-The blind set ``phrasebank/compliance/eval/test21.jsonl`` was scored once with the guard frozen
-(README, "The compliance guard", int8 encoder): recall en 98.8 %, zh 97.3 %; false alerts en
-3.3 %, zh 2.2 % (targets: recall >= 95 %, false alerts <= 2 %).
-The older sets (test .. test20) are retired: folded into the packs as examples, they no longer
+The blind set ``phrasebank/compliance/eval/test22.jsonl`` was scored once with the guard frozen
+(README, "The compliance guard", int8 encoder): recall en 96.3 %, zh 95.9 %; false alerts en
+2.2 %, zh 2.2 % (targets: recall >= 95 %, false alerts <= 2 %).
+The older sets (test .. test21) are retired: folded into the packs as examples, they no longer
 measure anything. The bounds below guard against regressions from the measured figures, with a
 few lines of slack; they are not the targets."""
 
@@ -481,7 +481,7 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     from coach.compliance.evaluate import read_lines, score
     from coach.match_cli import embedding_cache
 
-    lines = read_lines(default_folder() / "eval" / "test21.jsonl", set(guard.rules))
+    lines = read_lines(default_folder() / "eval" / "test22.jsonl", set(guard.rules))
     cache = embedding_cache(guard.embedder)
     decisions = guard.check(
         [(x.text, x.channel) for x in lines], [x.lang for x in lines], [x.context for x in lines],
@@ -493,7 +493,7 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
         r = report.by_lang[lang]
         assert r.prohibited >= 65 and r.legitimate >= 75
         assert r.caught / r.prohibited >= 0.9, (lang, r.to_dict())
-        assert r.false_alerts / r.legitimate <= 0.07, (lang, r.to_dict())  # en measured 3.3 %
+        assert r.false_alerts / r.legitimate <= 0.07, (lang, r.to_dict())  # both measured 2.2 %
     # None of its lines may have become a pack sentence: then it would no longer be held out.
     trained = trained_on(guard.packs)
     assert not [x.text for x in lines if normalise(x.text) in trained]
