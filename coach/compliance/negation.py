@@ -17,7 +17,10 @@ unless
 - the negated verb is one of pressure ("we won't stop calling", "I'm not joking", "nobody can help
   you now", "我们不会放过你", "不会让你好过"), of reluctance ("I don't wanna worry her", "我不想让
   老人家操心", "不敢保证"), of doubt or habit ("I'm not sure you'd follow along", "we don't usually
-  call twice") or of withholding who is calling ("I won't say which agency"), or
+  call twice"), of patience ("我不急") or of withholding who is calling ("I won't say which
+  agency"), or
+- the "advice" skips the law ("no need for any court, we'll pick up the car", "用不着走法律程序",
+  "不需要法院判决"): a boast that the act needs no judge, not advice against it, or
 - the line also makes a conditional threat or a warning ("if you don't pay…", "unless you…",
   "don't say I didn't warn you", "不还就…", "再不…", "别说我没提醒你"), holds back only for now
   ("I haven't told him anything yet", "下次就不好说了"), claims a legal role by contrast ("I'm not
