@@ -125,6 +125,12 @@ THREATS = [
     "有的平台不查征信也能放款,你自己琢磨琢磨。",  # other lenders, not the collector's side
     "我去你们小区业主群里问问,有没有人认识你。",  # an A-not-A question, not 没有人
     "I haven't spoken to your landlord. Yet.",  # restraint for now, the "yet" on its own
+    # the role denied, then claimed
+    "I'm not an attorney myself, but for all practical purposes this is the law firm calling.",
+    "I wouldn't bet on the statute of limitations saving you.",  # doubt, not restraint
+    "sure its old but i wouldnt get to comfortable",  # the recogniser's "to"
+    "you still have a credit line open so i dont see the problem",
+    "你拿法律条文来吓唬我们没用。",  # "no use": a boast
 ]
 
 

@@ -104,10 +104,11 @@ _EN_PRESSURE = re.compile(
     r"(?:stop|quit|hesitate|let|go easy|forget|forgive|be (?:nice|pretty|patient|responsible)"
     r"|play|kid|joke|joking|mess|care|back|give up|rest|wait|think|know|want|like|help|save"
     r"|hire|believe|tolerate|put up|promise|guarantee|(?:ask|tell|warn) (?:you )?again"
-    r"|count on|bet on|rely on"  # "I wouldn't count on that keeping you out of court"
+    # "I wouldn't count on that keeping you out of court", "I wouldn't bet my paycheck on a judge"
+    r"|count on|bet\b|rely on"
     # a hint, not a denial: "I'm not hearing a reason you can't pay", "I'm hoping I won't need to
     # use it (your sister's number)"
-    r"|hear|see (?:why|a|any|how)|seeing|need to|have to"
+    r"|hear|(?:see|sea) (?:why|a|any|how|the problem)|seeing|need to|have to"
     # a sneer, not a denial: "I'm not surprised your wife left"
     r"|surprised|shocked"
     # doubt about the debtor is a jibe: "I'm not sure you'd follow along, so I'll go real slow"
@@ -122,7 +123,7 @@ _EN_PRESSURE = re.compile(
     # a self-portrait or impatience, not a denial: "I'm not the kind of person you want to meet",
     # "I don't have all day", "I wouldn't get too comfortable"
     r"|(?:the|a|an) (?:kind|type|sort) of|someone|somebody|have (?:all day|time|forever|patience)"
-    r"|get (?:too |so )?comfortable|relax|sleep"
+    r"|get (?:too |to |so )?comfortable|relax|sleep"  # "to": the recogniser's spelling
     # "next time I might not be so vague with him": less restraint, not none
     r"|be (?:so|as|this|that)\b"
     # "we'll be stopping by, and we won't be alone": company announced, not denied
@@ -145,6 +146,10 @@ _EN_CONDITIONAL = re.compile(
     # "I don't do customer service, I handle cases": the contrast claims a legal role
     r"|\bnot\b[^.?!]{0,40}[,;] (?:i|we) (?:only |just )?(?:handle|deal with|work (?:on|with|for)"
     r"|represent)\b[^.?!]{0,20}\b(?:cases?|legal|court|law|lawsuits?|litigation|judgments?)\b"
+    # "I'm not technically a lawyer, but treat this call as from our attorney's desk": the role
+    # denied, then claimed
+    r"|\bnot\b[^.?!,]{0,30}\b(?:lawyer|attorney|bar card|bar license)\b[^.?!]{0,20}\bbut\b"
+    r"[^.?!]{0,60}\b(?:lawyer|attorney|law office|law firm|legal|same thing|for your purposes)\b"
     # "I didn't tell him anything yet": restraint for now is a threat for later
     r"|\b(?:not|never) (?:\w+ ){0,2}(?:told|tell|said|say|called|call|contacted|contact"
     r"|mentioned|mention|reached|reach|talked|talk|spoken|speak|notified|notify|informed|inform)"
@@ -194,6 +199,7 @@ _ZH_PRESSURE = re.compile(
     r"|给你送"
     r"|着?急"  # 我不急,我们有的是人手…一直等下去: patience is no act ruled out
     r"|必要(?:经过|通过)|必要走?(?:法|什)"  # 我们没必要经过法院: the law skipped (_ZH_NO_COURT)
+    r"|用(?=[,，。!！?？]|$)"  # 你拿时效来压我们没用: "no use", a boast
     r")"
 )
 _ZH_CONDITIONAL = re.compile(
