@@ -24,8 +24,9 @@ unless
 - the line also makes a conditional threat or a warning ("if you don't pay…", "unless you…",
   "don't say I didn't warn you", "不还就…", "再不…", "别说我没提醒你"), holds back only for now
   ("I haven't told him anything yet", "下次就不好说了"), claims a legal role by contrast ("I'm not
-  customer service, I handle cases"), or denies a denial ("that doesn't mean
-  we can't…", "不代表我们没办法…"), which asserts the act.
+  customer service, I handle cases") or denies one only to claim it ("I'm not technically a
+  lawyer, but… same thing"), or denies a denial ("that doesn't mean we can't…",
+  "不代表我们没办法…"), which asserts the act.
 
 Deliberately word lists, not a model: every veto can be explained to QA in one line, and the lists
 live here, next to the tests that pin them (``tests/test_compliance_negation.py``). An A-not-A
