@@ -110,6 +110,7 @@ THREATS = [
     "I can have your paycheck garnished starting Monday, I don't need anybody's permission.",
     "We have your entire contact list, you know, every single number, and we're not shy.",
     "我们是有官方背景的,跟一般的催收公司不一样,你别不当回事。",
+    "我们是区里牵头成立的清收专班,跟社会上那些讨债公司不是一回事。",
     "我不是说你是骗子,但是你说的话没一句能信",
     "I'm not saying you're a deadbeat, but you're doing a great impression of one.",
     "Maybe if you were a little smarter with money, we wouldn't be having this conversation, hmm?",

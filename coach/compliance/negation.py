@@ -193,8 +193,9 @@ _ZH_ADVICE = re.compile(
 _ZH_PRESSURE = re.compile(
     r"^(?:会|能|可以|敢)?(?:放过|饶|客气|善罢甘休|罢休|手软|留情|让你好|好过|好受|停|管|在乎|怕"
     r"|跟你废话|跟你客气|想听|信|帮你|帮得了|救你|救得了|轻饶|算完|完|好下场|小事|闹着玩|开玩笑|就"
-    # 出点什么事也没人看见: a veiled threat; ...跟一般的催收公司不一样: "different", no act negated
-    r"|看见|看到|注意|发现|一样|同于"
+    # 出点什么事也没人看见: a veiled threat; ...跟一般的催收公司不一样 (不是一回事): "different",
+    # no act negated
+    r"|看见|看到|注意|发现|一样|同于|是一[回码]事"
     # reluctance is a veiled threat: 我不想让她老人家操心, 不太想打扰她; 不敢保证 warns
     r"|太?想|(?:敢)?保证"
     r"|给你送"
