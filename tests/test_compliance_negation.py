@@ -111,6 +111,8 @@ THREATS = [
     "We have your entire contact list, you know, every single number, and we're not shy.",
     "我们是有官方背景的,跟一般的催收公司不一样,你别不当回事。",
     "我们是区里牵头成立的清收专班,跟社会上那些讨债公司不是一回事。",
+    "Your card still has a few thousand open on it. I'm not telling you what to do, of course.",
+    "Your brother-in-law owes us for a car loan and we can't reach him, so tell him to call.",
     "我不是说你是骗子,但是你说的话没一句能信",
     "I'm not saying you're a deadbeat, but you're doing a great impression of one.",
     "Maybe if you were a little smarter with money, we wouldn't be having this conversation, hmm?",

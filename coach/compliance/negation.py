@@ -130,7 +130,12 @@ _EN_PRESSURE = re.compile(
     # "we'll be stopping by, and we won't be alone": company announced, not denied
     r"|(?:be|come) alone\b|be by (?:myself|ourselves)\b"
     # withholding who is calling is no disclaimer: "I can't say which agency" (impersonation)
-    r"|(?:say|tell you|disclose|reveal) (?:which|who|where|what))"
+    r"|(?:say|tell you|disclose|reveal) (?:which|who|where|what)"
+    # a hedge after a push, not a denial: "…apps approve you in minutes. I'm not telling you what
+    # to do, of course."
+    r"|telling you (?:what|how)\b"
+    # a fact about the debtor, not a promise: "he owes us and we can't reach him"
+    r"|(?:reach|find|locate|get hold of)\b(?! out))"
 )
 # the negation belongs to a condition ("if I don't hear back…", "unless…") or the line warns
 _EN_CONDITIONAL = re.compile(
