@@ -146,7 +146,8 @@ _EN_CONDITIONAL = re.compile(
     r"|\bnot saying\b[^.?!]{0,60}\bbut\b"
     # ... or on "just saying", in the next sentence too: "I'm not saying anyone's coming over.
     # I'm just saying we know exactly which apartment is 4B."
-    r"|\bnot saying\b.{0,80}\b(?:just|only) (?:saying|mentioning|pointing out|telling you)\b"
+    r"|\b(?:not saying|did not say|not telling you)\b.{0,80}\b(?:just|only) (?:saying|mentioning"
+    r"|pointing (?:out|it out)|telling you)\b"
     # a denied denial is an assertion: "that does not mean we can not take you to court"
     r"|\bnot (?:mean|mean that)\b[^.?!]{0,20}\b(?:not|never)\b"
     # "I don't do customer service, I handle cases": the contrast claims a legal role
@@ -214,9 +215,11 @@ _ZH_CONDITIONAL = re.compile(
     r"|难道|别怪|别说(?:我|我们)?没"  # 别说我没提醒你: a warning, not a denial
     r"|下次(?:就|可)?(?:不好说|难说|不一定)"  # 我没细说,下次就不好说了: restraint for now
     r"|(?:不代表|不等于|不意味着|不是说)[^,。,!?]{0,8}(?:不|没)"  # 不代表我们没办法: an assertion
-    r"|不是说[^。!?]{0,16}(?:但是|可是|不过)"  # 我不是说你是骗子,但是…: a hedge
+    # 我不是说你是骗子,但是…; 我不是劝你借钱啊,可你老丈人家…: a hedge
+    r"|(?:不是说|不是劝你|没劝你|不是让你|没让你)[^。!?]{0,16}(?:但是?|可是?|不过)(?![以能])"
     # 我没说要去你家啊,我就是提一句,你家楼下那个小卖部我们挺熟的: a denial that only says it
-    r"|(?:没说|没有说|不是说)[^。!?]{0,16}(?:就是|只是)(?:提一句|提一下|说说|随便说|说一下|讲一下|提醒)"
+    r"|(?:没说|没有说|不是说|没让你|不是让你)[^。!?]{0,16}(?:就是|只是)"
+    r"(?:提一句|提一下|说说|随便说|说一下|讲一下|提醒|提个醒)"
     # not calling the debtor but someone else instead: "不打你电话了,直接打给你们村委会"
     r"|不[^。!?]{0,8}[,，]?(?:直接|改|而是)(?:去|打给|打到|找|联系|通知|告诉)[^,。,!?]{0,4}"
     r"(?:村委会|居委会|单位|公司|领导|家里|家人|父母|老婆|老公|亲戚|同事|邻居|通讯录)"
