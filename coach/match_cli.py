@@ -260,9 +260,9 @@ def lint(cfg: Config, no_model: bool, strict: bool) -> None:
 @click.option(
     "--set",
     "which",
-    default="test24",
+    default="test25",
     show_default=True,
-    help="test24 (the held-out set, scored once), test23 … test (retired: folded into the"
+    help="test25 (the held-out set, scored once), test24 … test (retired: folded into the"
     " phrasebank), dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
