@@ -167,9 +167,9 @@ def check(
 @click.option(
     "--set",
     "which",
-    default="test24",
+    default="test25",
     show_default=True,
-    help="test24 (the freshest blind set), test23 … test (retired: folded into the packs), dev"
+    help="test25 (the freshest blind set), test24 … test (retired: folded into the packs), dev"
     " (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")
