@@ -88,7 +88,7 @@ _EN_ADVICE = re.compile(
     # "there's no reason this can't be paid today" is a double negative: it asserts the act
     # (and "there's no need to wait for the court" hurries too)
     rf"|\bthere(?: i|')s no (?:need|reason)\b(?! to wait)(?!{_EN_NO_COURT})"
-    r"(?!(?: \w+){0,4} (?:can|could|should|would|will) not\b)"
+    r"(?!(?: \w+){0,4} (?:can|could|should|would|will|is|are|was|were|has|have|does|do) not\b)"
     r"|\byou should not\b"
     # "please don't be alarmed when he comes by" announces the act
     r"|\bplease do not\b(?! hang| interrupt| be (?:alarmed|surprised|scared|shocked|startled))"
