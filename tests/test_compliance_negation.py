@@ -79,6 +79,7 @@ THREATS = [
     "被抓走那天,别怪我没跟你说过",
     "Your card has room on it, so there's no reason this can't be paid today.",  # double negative
     "The card still has room, so there's no reason this isn't settled by tonight.",
+    "Nice truck out front. I wouldn't get too attached to it.",  # the property is going
     # restraint for now, reluctance, less restraint: veiled threats, not denials
     "我这里有你老公的电话,我也不想让他跟着着急。",
     "你们领导那边会不会知道,我就不敢保证了。",

@@ -107,6 +107,8 @@ _EN_PRESSURE = re.compile(
     r"|hire|believe|tolerate|put up|promise|guarantee|(?:ask|tell|warn) (?:you )?again"
     # "I wouldn't count on that keeping you out of court", "I wouldn't bet my paycheck on a judge"
     r"|count on|bet\b|rely on"
+    # "I wouldn't get too attached to that truck": the property is about to go, a seizure hint
+    r"|get (?:too |very |real |all that )?(?:attached|used to|comfortable)"
     # a hint, not a denial: "I'm not hearing a reason you can't pay", "I'm hoping I won't need to
     # use it (your sister's number)"
     r"|hear|(?:see|sea) (?:why|a|any|how|the problem)|seeing|need to|have to"
