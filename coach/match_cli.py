@@ -260,9 +260,9 @@ def lint(cfg: Config, no_model: bool, strict: bool) -> None:
 @click.option(
     "--set",
     "which",
-    default="test25",
+    default="test26",
     show_default=True,
-    help="test25 (the held-out set, scored once), test24 … test (retired: folded into the"
+    help="test26 (the held-out set, scored once), test25 … test (retired: folded into the"
     " phrasebank), dev (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")

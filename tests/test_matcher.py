@@ -1,8 +1,8 @@
 """The real matcher (EmbeddingGemma + the shipped phrasebank) on real text.
 
-``phrasebank/eval/test25.jsonl`` is the held-out set: written blind, never used for tuning, scored
-once (README, int8 runtime): en 95.9% top-1 / 0.0% false alarms, zh 93.2% / 0.0% (a third of it
-long rambling replies, a quarter of its excuses indirect). The older sets (test .. test24) are
+``phrasebank/eval/test26.jsonl`` is the held-out set: written blind, never used for tuning, scored
+once (README, int8 runtime): en 96.0% top-1 / 3.7% false alarms, zh 96.5% / 2.6% (a third of it
+long rambling replies, a quarter of its excuses indirect). The older sets (test .. test25) are
 retired: their lines were folded into the phrasebank as examples, so they no longer measure
 anything. The issue's targets are top-1 >= 90% and false alarms <= 3% per language; the bounds
 below guard against regressions from the measured figures (3 to 4 points of slack, a handful of
@@ -26,13 +26,13 @@ COACH = [sys.executable, "-m", "coach"]
 
 
 @pytest.mark.parametrize(
-    ("lang", "min_top1", "max_false_alarms"), [("en", 0.92, 0.04), ("zh", 0.90, 0.04)]
+    ("lang", "min_top1", "max_false_alarms"), [("en", 0.92, 0.06), ("zh", 0.92, 0.05)]
 )
 def test_the_held_out_set_stays_near_its_measured_figures(
     matcher, lang: str, min_top1: float, max_false_alarms: float
 ):
     examples = read_set(
-        pb.default_root() / "eval" / "test25.jsonl", set(matcher.phrasebank.categories)
+        pb.default_root() / "eval" / "test26.jsonl", set(matcher.phrasebank.categories)
     )
     decisions = matcher.decide([e.text for e in examples], [e.lang for e in examples])
     report = score(examples, [(d.category, d.score) for d in decisions])
