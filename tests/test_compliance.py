@@ -1,11 +1,10 @@
 """The compliance guard: rule packs, the stage (pushed events, a scripted classifier), and the real
 model on clear lines, the held-out set and ``coach compliance check --jsonl``.
 
-The blind set ``phrasebank/compliance/eval/test25.jsonl`` was scored once with round 25's tuned
-settings (README, "The compliance guard", int8 encoder): recall en 96.4 %, zh 97.6 %; false alerts
-en 4.0 %, zh 2.8 %. The shipped settings are round 24's, kept after that scoring: recall en 96.4 %,
-zh 96.3 %; false alerts en 1.0 %, zh 1.9 % (not a blind figure; targets: recall >= 95 %, false
-alerts <= 2 %). The older sets (test .. test24) are retired: folded into the packs as examples,
+The blind set ``phrasebank/compliance/eval/test26.jsonl`` was scored once with round 26's tuned
+(and shipped) settings (README, "The compliance guard", int8 encoder): recall en 95.0 %, zh
+98.8 %; false alerts en 0.0 %, zh 1.0 % (targets: recall >= 95 %, false alerts <= 2 %). The older
+sets (test .. test25) are retired: folded into the packs as examples,
 they no longer measure anything. The bounds below guard against regressions from the measured
 figures, with a few lines of slack; they are not the targets."""
 
@@ -482,7 +481,7 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     from coach.compliance.evaluate import read_lines, score
     from coach.match_cli import embedding_cache
 
-    lines = read_lines(default_folder() / "eval" / "test25.jsonl", set(guard.rules))
+    lines = read_lines(default_folder() / "eval" / "test26.jsonl", set(guard.rules))
     cache = embedding_cache(guard.embedder)
     decisions = guard.check(
         [(x.text, x.channel) for x in lines], [x.lang for x in lines], [x.context for x in lines],
@@ -493,8 +492,8 @@ def test_held_out_set_stays_near_its_measured_figures(guard):
     for lang in ("zh", "en"):
         r = report.by_lang[lang]
         assert r.prohibited >= 65 and r.legitimate >= 75
-        assert r.caught / r.prohibited >= 0.92, (lang, r.to_dict())  # measured 96.4 / 96.3 %
-        assert r.false_alerts / r.legitimate <= 0.05, (lang, r.to_dict())  # measured 1.0 / 1.9 %
+        assert r.caught / r.prohibited >= 0.92, (lang, r.to_dict())  # measured 95.0 / 98.8 %
+        assert r.false_alerts / r.legitimate <= 0.05, (lang, r.to_dict())  # measured 0.0 / 1.0 %
     # None of its lines may have become a pack sentence: then it would no longer be held out.
     trained = trained_on(guard.packs)
     assert not [x.text for x in lines if normalise(x.text) in trained]

@@ -167,9 +167,9 @@ def check(
 @click.option(
     "--set",
     "which",
-    default="test25",
+    default="test26",
     show_default=True,
-    help="test25 (the freshest blind set), test24 … test (retired: folded into the packs), dev"
+    help="test26 (the freshest blind set), test25 … test (retired: folded into the packs), dev"
     " (for tuning) or a path to a labelled .jsonl file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON on stdout.")

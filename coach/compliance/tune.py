@@ -16,6 +16,8 @@ plateau (more margin for lines we have not seen). Prints JSON; copy the winner
 into ComplianceConfig's defaults.
 
     .venv/bin/python -m coach.compliance.tune [--max-fa 0.02] [--sets dev test test2 ...]
+        [--results rows.json]          # keep every row, to pick again later:
+    .venv/bin/python -m coach.compliance.tune --from rows.json --max-fa 0.01
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import argparse
 import itertools
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -45,7 +48,18 @@ def main() -> None:
     ap.add_argument(
         "--max-cosine", type=float, default=0.95, help="near copies left out (>1: none)"
     )
+    ap.add_argument("--results", type=Path, help="also write every scored row here (JSON)")
+    ap.add_argument(
+        "--from",
+        dest="saved",
+        type=Path,
+        help="pick from rows a --results file saved, without scoring (e.g. another --max-fa)",
+    )
     args = ap.parse_args()
+    if args.saved:
+        saved = json.loads(args.saved.read_text(encoding="utf-8"))
+        pick(saved["rows"], args.max_fa, saved["scored"])
+        return
     cfg = config_mod.load(None)
     base: ComplianceConfig = getattr(cfg, "compliance", None) or ComplianceConfig()
     embedder = load_embedder(cfg)
@@ -108,7 +122,15 @@ def main() -> None:
                 }
             )
     cache.save()
-    ok = [r for r in results if max(r["false_alerts"].values()) <= args.max_fa]
+    if args.results:
+        rows = {"sets": args.sets, "scored": len(lines), "rows": results}
+        args.results.write_text(json.dumps(rows), encoding="utf-8")
+    pick(results, args.max_fa, len(lines))
+
+
+def pick(results: list[dict], max_fa: float, scored: int) -> None:
+    """Print the winner among scored rows (module docstring) and the runners-up."""
+    ok = [r for r in results if max(r["false_alerts"].values()) <= max_fa]
     pool = ok or results
 
     def merit(r: dict) -> tuple:
@@ -135,7 +157,7 @@ def main() -> None:
         key=lambda r: (neighbours(r), r["min_prob"] + r["min_similarity"] + r["min_margin"]),
     )
     front = sorted(pool, key=lambda r: -min(r["recall"].values()))[:8]
-    summary = {"best": best, "met_max_fa": bool(ok), "tried": len(results), "scored": len(lines)}
+    summary = {"best": best, "met_max_fa": bool(ok), "tried": len(results), "scored": scored}
     print(json.dumps(summary, indent=1))
     for r in front:  # the runners-up, to see how sharp the optimum is
         print(json.dumps(r))
