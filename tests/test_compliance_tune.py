@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from coach.compliance.tune import main, pick
 
 
@@ -51,3 +53,12 @@ def test_from_a_saved_run_picks_again_without_scoring(tmp_path, monkeypatch, cap
     main()  # loads no model: --from skips the scoring
     out = capsys.readouterr().out
     assert json.loads(out[: out.index("\n}") + 2])["best"]["min_prob"] == 0.4
+
+
+def test_a_bad_saved_file_is_one_clear_line(tmp_path, monkeypatch):
+    bad = tmp_path / "rows.json"
+    bad.write_text("{not json", encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["tune", "--from", str(bad)])
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert str(e.value).startswith(f"error: {bad}: not a --results file")

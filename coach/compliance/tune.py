@@ -11,13 +11,13 @@ easier than every blind set.
 
 For each regularisation C of the heads, every (min_prob, min_similarity, min_margin) triple is
 scored on the pool; the pick maximises the worse language's recall while keeping false alerts at
-or below --max-fa in both languages, then prefers fewer false alerts and the middle of the
+or below --max-fa (1 %) in both languages, then prefers fewer false alerts and the middle of the
 plateau (more margin for lines we have not seen). Prints JSON; copy the winner
 into ComplianceConfig's defaults.
 
-    .venv/bin/python -m coach.compliance.tune [--max-fa 0.02] [--sets dev test test2 ...]
+    .venv/bin/python -m coach.compliance.tune [--max-fa 0.01] [--sets dev test test2 ...]
         [--results rows.json]          # keep every row, to pick again later:
-    .venv/bin/python -m coach.compliance.tune --from rows.json --max-fa 0.01
+    .venv/bin/python -m coach.compliance.tune --from rows.json --max-fa 0.02
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from coach.phrasebank import normalise
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--max-fa", type=float, default=0.02)
+    ap.add_argument("--max-fa", type=float, default=0.01)  # 0.02 until round 26
     ap.add_argument("--C", type=float, nargs="+", default=[4.0, 16.0, 64.0])
     ap.add_argument("--sets", nargs="+", default=["dev"], help="eval/NAME.jsonl to tune on")
     ap.add_argument(
@@ -57,8 +57,14 @@ def main() -> None:
     )
     args = ap.parse_args()
     if args.saved:
-        saved = json.loads(args.saved.read_text(encoding="utf-8"))
-        pick(saved["rows"], args.max_fa, saved["scored"])
+        try:
+            saved = json.loads(args.saved.read_text(encoding="utf-8"))
+            rows, scored = saved["rows"], saved["scored"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise SystemExit(
+                f"error: {args.saved}: not a --results file ({e}); write one with --results"
+            ) from None
+        pick(rows, args.max_fa, scored)
         return
     cfg = config_mod.load(None)
     base: ComplianceConfig = getattr(cfg, "compliance", None) or ComplianceConfig()
