@@ -1,4 +1,4 @@
-"""The compliance tuner's pick rule (coach.compliance.tune.pick), on hand-made rows: no model."""
+"""The compliance tuner's pick rule (coach.compliance.tune.pick) on hand-made rows: no model."""
 
 import json
 
@@ -18,10 +18,8 @@ def row(p: float, recall: tuple[float, float], fa: tuple[float, float]) -> dict:
     }
 
 
-def best(capsys, rows: list[dict], max_fa: float) -> dict:
-    pick(rows, max_fa, scored=100)
-    out = capsys.readouterr().out
-    summary = json.loads(out[: out.index("\n}") + 2])
+def best(rows: list[dict], max_fa: float) -> dict:
+    summary, _ = pick(rows, max_fa, scored=100)
     return summary
 
 
@@ -32,15 +30,15 @@ ROWS = [
 ]
 
 
-def test_the_cap_on_false_alerts_decides_the_pick(capsys):
-    assert best(capsys, ROWS, 0.02)["best"]["min_prob"] == 0.3
-    tight = best(capsys, ROWS, 0.01)
+def test_the_cap_on_false_alerts_decides_the_pick():
+    assert best(ROWS, 0.02)["best"]["min_prob"] == 0.3
+    tight = best(ROWS, 0.01)
     assert tight["best"]["min_prob"] == 0.4  # the worse language's recall comes first
     assert tight["met_max_fa"] is True
 
 
-def test_no_row_under_the_cap_falls_back_to_all_rows_and_says_so(capsys):
-    summary = best(capsys, ROWS, 0.001)
+def test_no_row_under_the_cap_falls_back_to_all_rows_and_says_so():
+    summary = best(ROWS, 0.001)
     assert summary["met_max_fa"] is False
     assert summary["best"]["min_prob"] == 0.3
     assert summary["tried"] == 3 and summary["scored"] == 100
@@ -51,7 +49,7 @@ def test_from_a_saved_run_picks_again_without_scoring(tmp_path, monkeypatch, cap
     saved.write_text(json.dumps({"sets": ["dev"], "scored": 100, "rows": ROWS}), encoding="utf-8")
     monkeypatch.setattr("sys.argv", ["tune", "--from", str(saved), "--max-fa", "0.01"])
     main()  # loads no model: --from skips the scoring
-    out = capsys.readouterr().out
+    out = capsys.readouterr().out  # the summary first, then one runner-up per line
     assert json.loads(out[: out.index("\n}") + 2])["best"]["min_prob"] == 0.4
 
 

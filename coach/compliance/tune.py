@@ -64,7 +64,7 @@ def main() -> None:
             raise SystemExit(
                 f"error: {args.saved}: not a --results file ({e}); write one with --results"
             ) from None
-        pick(rows, args.max_fa, scored)
+        report(*pick(rows, args.max_fa, scored))
         return
     cfg = config_mod.load(None)
     base: ComplianceConfig = getattr(cfg, "compliance", None) or ComplianceConfig()
@@ -131,11 +131,11 @@ def main() -> None:
     if args.results:
         rows = {"sets": args.sets, "scored": len(lines), "rows": results}
         args.results.write_text(json.dumps(rows), encoding="utf-8")
-    pick(results, args.max_fa, len(lines))
+    report(*pick(results, args.max_fa, len(lines)))
 
 
-def pick(results: list[dict], max_fa: float, scored: int) -> None:
-    """Print the winner among scored rows (module docstring) and the runners-up."""
+def pick(results: list[dict], max_fa: float, scored: int) -> tuple[dict, list[dict]]:
+    """The winner among scored rows (module docstring), as a summary, and the runners-up."""
     ok = [r for r in results if max(r["false_alerts"].values()) <= max_fa]
     pool = ok or results
 
@@ -164,6 +164,10 @@ def pick(results: list[dict], max_fa: float, scored: int) -> None:
     )
     front = sorted(pool, key=lambda r: -min(r["recall"].values()))[:8]
     summary = {"best": best, "met_max_fa": bool(ok), "tried": len(results), "scored": scored}
+    return summary, front
+
+
+def report(summary: dict, front: list[dict]) -> None:
     print(json.dumps(summary, indent=1))
     for r in front:  # the runners-up, to see how sharp the optimum is
         print(json.dumps(r))
